@@ -111,7 +111,9 @@ impl PositionAccuracy {
     pub fn to_cn(&self) -> cn::PositionConfidenceSet {
         cn::PositionConfidenceSet::new(
             u::position_confidence(self.horizontal_m),
-            self.vertical_m.map(|v| u::elevation_confidence(Some(v))),
+            // An optional element is left out rather than sent as "unavailable".
+            Some(u::elevation_confidence(self.vertical_m))
+                .filter(|c| *c != cn::ElevationConfidence::unavailable),
         )
     }
 
@@ -137,14 +139,17 @@ pub struct MotionAccuracy {
 impl MotionAccuracy {
     pub fn to_cn(&self) -> cn::MotionConfidenceSet {
         use cn::SteeringWheelAngleConfidence as S;
+        // Optional elements are left out rather than sent as "unavailable".
         cn::MotionConfidenceSet::new(
-            self.speed_mps.map(|v| u::speed_confidence(Some(v))),
-            self.heading_rad.map(|v| u::heading_confidence(Some(v))),
-            self.steering_rad.map(|r| match r.abs().to_degrees() {
-                d if !d.is_finite() || d > 2.0 => S::unavailable,
-                d if d > 1.0 => S::prec2deg,
-                d if d > 0.02 => S::prec1deg,
-                _ => S::prec0_02deg,
+            Some(u::speed_confidence(self.speed_mps))
+                .filter(|c| *c != cn::SpeedConfidence::unavailable),
+            Some(u::heading_confidence(self.heading_rad))
+                .filter(|c| *c != cn::HeadingConfidence::unavailable),
+            self.steering_rad.and_then(|r| match r.abs().to_degrees() {
+                d if !d.is_finite() || d > 2.0 => None,
+                d if d > 1.0 => Some(S::prec2deg),
+                d if d > 0.02 => Some(S::prec1deg),
+                _ => Some(S::prec0_02deg),
             }),
         )
     }

@@ -37,12 +37,13 @@ pub fn lat_to_cn(deg: f64) -> i32 {
     })
 }
 
-/// Degrees → 1e-7 degree longitude (180° is sent as -180°, the same meridian).
+/// Degrees → 1e-7 degree longitude. The element's range is -179.9999999°..=180°, so -180°
+/// is sent as 180°, the same meridian.
 pub fn lon_to_cn(deg: f64) -> i32 {
     finite(deg).map_or(LON_UNAVAILABLE, |d| {
         let v = quantise(d, 1e-7, -1_800_000_000, 1_800_000_000);
-        if v == 1_800_000_000 {
-            -1_800_000_000
+        if v == -1_800_000_000 {
+            1_800_000_000
         } else {
             v as i32
         }
@@ -512,7 +513,8 @@ mod tests {
         assert_eq!(elevation_to_cn(None), -4096);
         assert_eq!(elevation_to_cn(Some(1e6)), 61_439);
         assert_eq!(lat_to_cn(f64::NAN), LAT_UNAVAILABLE);
-        assert_eq!(lon_to_cn(180.0), -1_800_000_000);
+        assert_eq!(lon_to_cn(-180.0), 1_800_000_000);
+        assert_eq!(lon_to_cn(180.0), 1_800_000_000);
         assert_eq!(width_to_cn(20.0), 1023);
         assert_eq!(length_to_cn(4.5), 450);
         assert_eq!(height_to_cn(1.5), 30);
