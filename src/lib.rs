@@ -4,5 +4,6 @@
 //! is the library behind the `roadsight` binary; each module is one concept.
 
 pub mod geo;
+pub mod link;
 pub mod time;
 pub mod v2x;

@@ -1,0 +1,3 @@
+//! Links: where messages leave the box (and captures of what left).
+
+pub mod pcap;
