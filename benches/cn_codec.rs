@@ -199,7 +199,7 @@ fn map4() -> CnMessage {
 }
 
 fn bsm() -> CnMessage {
-    CnMessage::Bsm(Bsm {
+    CnMessage::Bsm(Box::new(Bsm {
         msg_cnt: 1,
         vehicle_id: *b"VEH00001",
         time_of_minute_s: 12.3,
@@ -235,7 +235,7 @@ fn bsm() -> CnMessage {
         },
         event_flags: None,
         exterior_lights: None,
-    })
+    }))
 }
 
 fn bench(c: &mut Criterion) {

@@ -228,7 +228,7 @@ mod tests {
             let h = heading_from_yaw(d(yaw)).to_degrees();
             let diff = (h - heading).rem_euclid(360.0);
             assert!(
-                diff < 1e-6 || diff > 360.0 - 1e-6,
+                !(1e-6..=360.0 - 1e-6).contains(&diff),
                 "yaw {yaw}: {h} != {heading}"
             );
             assert!(
@@ -238,7 +238,7 @@ mod tests {
             let back = yaw_from_heading(d(heading)).to_degrees();
             let diff = (back - yaw).rem_euclid(360.0);
             assert!(
-                diff < 1e-6 || diff > 360.0 - 1e-6,
+                !(1e-6..=360.0 - 1e-6).contains(&diff),
                 "heading {heading}: {back}"
             );
             assert!(back > -180.0 && back <= 180.0);

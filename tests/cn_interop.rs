@@ -854,7 +854,7 @@ fn edge_cases() -> Vec<(String, MessageFrame)> {
     );
     push(
         "bsm-minimal",
-        CnMessage::Bsm(Bsm {
+        CnMessage::Bsm(Box::new(Bsm {
             msg_cnt: 0,
             vehicle_id: *b"ABCDEFGH",
             time_of_minute_s: 0.0,
@@ -879,7 +879,7 @@ fn edge_cases() -> Vec<(String, MessageFrame)> {
             },
             event_flags: None,
             exterior_lights: None,
-        }),
+        })),
     );
     out
 }
@@ -949,7 +949,9 @@ fn frames<T>(
 fn rust_encodes_asn1tools_decodes_every_field() {
     let mut all = edge_cases();
     all.extend(frames("rsm", sample(rsm(), 220, 1), CnMessage::Rsm));
-    all.extend(frames("bsm", sample(bsm(), 220, 2), CnMessage::Bsm));
+    all.extend(frames("bsm", sample(bsm(), 220, 2), |b| {
+        CnMessage::Bsm(Box::new(b))
+    }));
     all.extend(frames("spat", sample(spat(), 220, 3), CnMessage::Spat));
     all.extend(frames("map", sample(map(), 220, 4), CnMessage::Map));
     all.extend(frames("rsi", sample(rsi(), 220, 5), CnMessage::Rsi));

@@ -21,7 +21,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "message", rename_all = "lowercase")]
 pub enum CnMessage {
-    Bsm(bsm::Bsm),
+    Bsm(Box<bsm::Bsm>),
     Map(map::Map),
     Rsm(rsm::Rsm),
     Spat(spat::Spat),
@@ -42,7 +42,7 @@ impl CnMessage {
     /// The SI view of a frame; `None` for a message type from a newer edition.
     pub fn from_frame(f: &MessageFrame) -> Option<Self> {
         Some(match f {
-            MessageFrame::bsmFrame(m) => Self::Bsm(bsm::Bsm::from_cn(m)),
+            MessageFrame::bsmFrame(m) => Self::Bsm(Box::new(bsm::Bsm::from_cn(m))),
             MessageFrame::mapFrame(m) => Self::Map(map::Map::from_cn(m)),
             MessageFrame::rsmFrame(m) => Self::Rsm(rsm::Rsm::from_cn(m)),
             MessageFrame::spatFrame(m) => Self::Spat(spat::Spat::from_cn(m)),
@@ -105,7 +105,7 @@ pub fn decode_named(
     match type_name {
         "MessageFrame" => go::<MessageFrame>("MessageFrame", bytes, CnMessage::from_frame),
         "BasicSafetyMessage" => go::<cn::BasicSafetyMessage>("BasicSafetyMessage", bytes, |m| {
-            Some(CnMessage::Bsm(bsm::Bsm::from_cn(m)))
+            Some(CnMessage::Bsm(Box::new(bsm::Bsm::from_cn(m))))
         }),
         "MapData" => go::<cn::MapData>("MapData", bytes, |m| {
             Some(CnMessage::Map(map::Map::from_cn(m)))
