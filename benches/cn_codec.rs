@@ -272,6 +272,18 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
+
+    // A damaged message: rasn's decode fails, then the locating decoder says where.
+    let mut g = c.benchmark_group("cn_uper_error");
+    let rsm = encode_frame(&cases[0].1).expect("encode");
+    let cut = &rsm[..rsm.len() - 4];
+    g.bench_function("rasn_decode/rsm16_truncated", |b| {
+        b.iter(|| roadsight_asn1::rasn::uper::decode::<MessageFrame>(black_box(cut)).is_err())
+    });
+    g.bench_function("located_decode/rsm16_truncated", |b| {
+        b.iter(|| decode_frame(black_box(cut)).is_err())
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench);

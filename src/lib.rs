@@ -3,7 +3,18 @@
 //! Data flows one way: ingest → fusion → world model → hazards → messages → links. This crate
 //! is the library behind the `roadsight` binary; each module is one concept.
 
+pub mod clock;
+pub mod fusion;
 pub mod geo;
 pub mod link;
+pub mod map;
+pub mod pipeline;
+pub mod replay;
+pub mod rng;
+pub mod scenario;
+pub mod sensor;
+pub mod service;
+pub mod signal;
 pub mod time;
 pub mod v2x;
+pub mod world;

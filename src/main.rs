@@ -2,8 +2,11 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use roadsight::scenario::Scenario;
 use roadsight::v2x::inspect;
 use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -19,6 +22,44 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Replay a scenario through the pipeline on the virtual clock and print a summary.
+    ///
+    /// With no scenario, runs the bundled default (a signalised intersection, 120 s).
+    Run {
+        /// Scenario file (TOML, format in scenarios/README.md).
+        #[arg(long, value_name = "FILE")]
+        scenario: Option<PathBuf>,
+        /// Write every message into this pcap capture (UDP/IPv4), timestamps from the replay clock.
+        #[arg(long, value_name = "FILE")]
+        pcap: Option<PathBuf>,
+        /// Also send every message to this UDP address (repeatable).
+        #[arg(long, value_name = "ADDR")]
+        udp: Vec<SocketAddr>,
+        /// Write the event log (one JSON object per line) here.
+        #[arg(long, value_name = "FILE")]
+        events: Option<PathBuf>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the live service on the real clock until SIGINT or SIGTERM.
+    Serve {
+        /// Site configuration (the scenario format: site, map, signals, sensors, outputs).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Also send every message to this UDP address (repeatable).
+        #[arg(long, value_name = "ADDR")]
+        udp: Vec<SocketAddr>,
+        /// Capture every message sent.
+        #[arg(long, value_name = "FILE")]
+        pcap: Option<PathBuf>,
+        /// Write the event log (one JSON object per line) here.
+        #[arg(long, value_name = "FILE")]
+        events: Option<PathBuf>,
+        /// Stop by itself after this many seconds.
+        #[arg(long, value_name = "SECONDS")]
+        stop_after: Option<f64>,
+    },
     /// Decode V2X messages (UPER) and print them as JSON with the standard's field names.
     ///
     /// Each INPUT is a file (a pcap or pcapng capture of UDP datagrams, one message per
@@ -39,8 +80,106 @@ enum Command {
     },
 }
 
+fn load(path: Option<&std::path::Path>) -> anyhow::Result<(Scenario, String)> {
+    Ok(match path {
+        Some(p) => (Scenario::load(p)?, p.display().to_string()),
+        None => (
+            Scenario::default_scenario()?,
+            "default (scenarios/default.toml)".into(),
+        ),
+    })
+}
+
+async fn shutdown_signal(stop_after: Option<f64>) {
+    let after = async {
+        match stop_after {
+            Some(s) if s.is_finite() && s >= 0.0 => {
+                tokio::time::sleep(std::time::Duration::from_secs_f64(s)).await
+            }
+            _ => std::future::pending().await,
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+        _ = after => {}
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Run {
+            scenario,
+            pcap,
+            udp,
+            events,
+            json,
+        } => {
+            let (s, name) = load(scenario.as_deref())?;
+            let opts = roadsight::replay::RunOptions {
+                pcap,
+                udp,
+                event_log: events,
+            };
+            let summary = roadsight::replay::run(&s, &name, &opts)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                print!("{summary}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve {
+            config,
+            udp,
+            pcap,
+            events,
+            stop_after,
+        } => {
+            let s = Scenario::load(&config)?;
+            let opts = roadsight::service::ServeOptions {
+                udp,
+                pcap,
+                event_log: events,
+            };
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            eprintln!(
+                "roadsight: serving {} (stop with Ctrl-C or SIGTERM)",
+                config.display()
+            );
+            let summary = rt.block_on(roadsight::service::serve(
+                &s,
+                &opts,
+                shutdown_signal(stop_after),
+            ))?;
+            let by_type: Vec<String> = summary
+                .stats
+                .messages
+                .iter()
+                .map(|(k, n)| format!("{} {n}", k.name()))
+                .collect();
+            eprintln!(
+                "roadsight: stopped after {:.1} s: {}; {} datagrams sent, {} send errors",
+                summary.ran_s,
+                by_type.join(", "),
+                summary.udp_sent,
+                summary.udp_errors
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Decode {
             inputs,
             type_name,

@@ -16,9 +16,7 @@ proptest! {
             let text = e.to_string();
             prop_assert!(text.starts_with(name), "{text}");
             prop_assert_eq!(e.message_bits, bytes.len() * 8);
-            if let Some(b) = e.bit_offset {
-                prop_assert!(b <= bytes.len() * 8, "{}", text);
-            }
+            prop_assert!(e.bit_offset <= bytes.len() * 8, "{}", text);
         }
     }
 }

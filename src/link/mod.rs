@@ -1,3 +1,4 @@
 //! Links: where messages leave the box (and captures of what left).
 
 pub mod pcap;
+pub mod sinks;

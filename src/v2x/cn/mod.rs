@@ -5,6 +5,7 @@
 
 pub mod bsm;
 pub mod common;
+pub mod compose;
 pub mod map;
 pub mod rsi;
 pub mod rsm;
@@ -121,6 +122,6 @@ pub fn decode_named(
         "RoadSideInformation" => go::<cn::RoadSideInformation>("RoadSideInformation", bytes, |m| {
             Some(CnMessage::Rsi(rsi::Rsi::from_cn(m)))
         }),
-        other => Err(DecodeFailure::unknown_type(other)),
+        other => Err(super::unknown_type(other)),
     }
 }

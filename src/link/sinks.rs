@@ -1,0 +1,149 @@
+//! Output sinks of the pipeline: UDP datagrams, a pcap capture, a JSON-lines event log.
+//! Each counts its own failures and never stops the pipeline.
+
+use super::pcap::PcapWriter;
+use crate::pipeline::driver::Sink;
+use crate::pipeline::{Event, Transmit};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::net::{SocketAddr, UdpSocket};
+use std::path::Path;
+
+/// Where captured datagrams claim to come from when no source is configured (TEST-NET-1).
+pub const DEFAULT_SOURCE: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
+    std::net::Ipv4Addr::new(192, 0, 2, 1),
+    30300,
+));
+/// Where captured datagrams go when no UDP destination is configured (TEST-NET-1).
+pub const DEFAULT_DESTINATION: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
+    std::net::Ipv4Addr::new(192, 0, 2, 2),
+    30299,
+));
+
+/// Writes every message, as a UDP datagram to each destination, into a pcap file.
+pub struct PcapSink {
+    writer: PcapWriter<BufWriter<File>>,
+    source: SocketAddr,
+    destinations: Vec<SocketAddr>,
+    pub errors: u64,
+    last_error: Option<String>,
+}
+
+impl PcapSink {
+    pub fn create(
+        path: &Path,
+        source: SocketAddr,
+        destinations: Vec<SocketAddr>,
+    ) -> io::Result<Self> {
+        Ok(Self {
+            writer: PcapWriter::new(BufWriter::new(File::create(path)?))?,
+            source,
+            destinations,
+            errors: 0,
+            last_error: None,
+        })
+    }
+
+    pub fn finish(mut self) -> io::Result<()> {
+        self.writer.flush()?;
+        match self.last_error {
+            Some(e) => Err(io::Error::other(format!(
+                "{} datagrams not captured; last error: {e}",
+                self.errors
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Sink for PcapSink {
+    fn transmit(&mut self, tx: &Transmit) {
+        for d in &self.destinations {
+            if let Err(e) = self.writer.write(tx.time, self.source, *d, &tx.bytes) {
+                self.errors += 1;
+                self.last_error = Some(e.to_string());
+            }
+        }
+    }
+}
+
+/// Sends every message to each destination. A failed send is counted; the next goes on.
+pub struct UdpSink {
+    socket: UdpSocket,
+    destinations: Vec<SocketAddr>,
+    pub sent: u64,
+    pub errors: u64,
+}
+
+impl UdpSink {
+    pub fn new(destinations: Vec<SocketAddr>) -> io::Result<Self> {
+        let any_v6 = destinations.iter().any(SocketAddr::is_ipv6);
+        let socket = UdpSocket::bind(if any_v6 { "[::]:0" } else { "0.0.0.0:0" })?;
+        Ok(Self {
+            socket,
+            destinations,
+            sent: 0,
+            errors: 0,
+        })
+    }
+}
+
+impl Sink for UdpSink {
+    fn transmit(&mut self, tx: &Transmit) {
+        for d in &self.destinations {
+            match self.socket.send_to(&tx.bytes, d) {
+                Ok(_) => self.sent += 1,
+                Err(_) => self.errors += 1,
+            }
+        }
+    }
+}
+
+/// One JSON object per line for each pipeline event.
+pub struct EventLog {
+    out: BufWriter<File>,
+    pub errors: u64,
+}
+
+impl EventLog {
+    pub fn create(path: &Path) -> io::Result<Self> {
+        Ok(Self {
+            out: BufWriter::new(File::create(path)?),
+            errors: 0,
+        })
+    }
+
+    pub fn finish(mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl Sink for EventLog {
+    fn transmit(&mut self, _tx: &Transmit) {}
+
+    fn event(&mut self, ev: &Event) {
+        let ok =
+            serde_json::to_writer(&mut self.out, ev).is_ok() && self.out.write_all(b"\n").is_ok();
+        if !ok {
+            self.errors += 1;
+        }
+    }
+}
+
+/// Several sinks as one.
+#[derive(Default)]
+pub struct Tee<'a>(pub Vec<&'a mut dyn Sink>);
+
+impl Sink for Tee<'_> {
+    fn transmit(&mut self, tx: &Transmit) {
+        for s in &mut self.0 {
+            s.transmit(tx);
+        }
+    }
+
+    fn event(&mut self, ev: &Event) {
+        for s in &mut self.0 {
+            s.event(ev);
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Drives the pipeline with a scenario's simulated sensors: captures at each sensor's rate,
+//! delivers each frame after its latency, fires the pipeline's timers, and measures the
+//! world model against the ground truth. Synchronous and clock-free: replay calls
+//! [`ScenarioDriver::step`] at [`ScenarioDriver::next_time`] as fast as it can, the live
+//! service calls it when the real clock gets there.
+
+use super::{Event, Pipeline, PipelineConfig, Transmit};
+use crate::scenario::truth::{GroundTruth, TruthState};
+use crate::scenario::Scenario;
+use crate::sensor::{SensorFrame, SimSensor};
+use crate::time::Timestamp;
+use std::collections::BTreeSet;
+
+/// Where outputs go: captures, sockets, logs. A sink counts its own errors; it never stops
+/// the pipeline.
+pub trait Sink {
+    fn transmit(&mut self, tx: &Transmit);
+    fn event(&mut self, _ev: &Event) {}
+}
+
+/// Gate for matching a track to a true road user when measuring accuracy.
+pub const EVAL_GATE_M: f64 = 3.0;
+
+/// Accuracy of the world model against the ground truth, sampled at every RSM.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    pub samples: u64,
+    sq_error_sum: f64,
+    pub matched: u64,
+    /// True road users within some sensor's view at the sample times.
+    pub visible: u64,
+    ever_visible: BTreeSet<usize>,
+    ever_matched: BTreeSet<usize>,
+    /// Worst error of any matched pair.
+    pub max_error_m: f64,
+}
+
+impl Evaluation {
+    /// Root-mean-square position error of matched tracks, metres.
+    pub fn position_rmse_m(&self) -> f64 {
+        if self.matched == 0 {
+            f64::NAN
+        } else {
+            (self.sq_error_sum / self.matched as f64).sqrt()
+        }
+    }
+
+    /// Share of (road user, sample) pairs in view that had a track.
+    pub fn tracked_share(&self) -> f64 {
+        if self.visible == 0 {
+            f64::NAN
+        } else {
+            self.matched as f64 / self.visible as f64
+        }
+    }
+
+    /// Road users ever in view, and those of them ever tracked.
+    pub fn road_users(&self) -> (usize, usize) {
+        (
+            self.ever_visible.len(),
+            self.ever_visible.intersection(&self.ever_matched).count(),
+        )
+    }
+}
+
+pub struct ScenarioDriver {
+    truth: GroundTruth,
+    sensors: Vec<SimSensor>,
+    /// Frames captured and not yet delivered.
+    inflight: Vec<SensorFrame>,
+    pipeline: Pipeline,
+    epoch: Timestamp,
+    truth_buf: Vec<TruthState>,
+    eval: Evaluation,
+    last_eval: Option<Timestamp>,
+}
+
+impl ScenarioDriver {
+    /// A driver whose scenario time zero is `epoch` (the scenario's start in replay, the
+    /// service's start live).
+    pub fn new(s: &Scenario, epoch: Timestamp) -> Result<Self, crate::fusion::ConfigError> {
+        let sensors = s
+            .sensors
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| SimSensor::new(i as u16, spec.clone(), s.run.seed))
+            .collect();
+        Ok(Self {
+            truth: GroundTruth::new(&s.road_users),
+            sensors,
+            inflight: Vec::new(),
+            pipeline: Pipeline::new(PipelineConfig::from_scenario(s, epoch), epoch)?,
+            epoch,
+            truth_buf: Vec::new(),
+            eval: Evaluation::default(),
+            last_eval: None,
+        })
+    }
+
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    pub fn evaluation(&self) -> &Evaluation {
+        &self.eval
+    }
+
+    fn at(&self, s: f64) -> Timestamp {
+        self.epoch.add_secs(s)
+    }
+
+    /// The next moment something happens.
+    pub fn next_time(&self) -> Timestamp {
+        let capture = self
+            .sensors
+            .iter()
+            .map(|s| self.at(s.next_capture_s()))
+            .min();
+        let delivery = self.inflight.iter().map(|f| self.at(f.deliver_s)).min();
+        [capture, delivery, self.pipeline.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(Timestamp::from_micros(i64::MAX))
+    }
+
+    /// Does everything due at or before `now`, in time order, sending outputs to `sink`.
+    pub fn step(&mut self, now: Timestamp, sink: &mut dyn Sink) {
+        loop {
+            let next = self.next_time();
+            if next > now {
+                break;
+            }
+            // Captures first, then deliveries, then timers: the order is fixed so that a
+            // replay is deterministic.
+            if let Some(i) =
+                (0..self.sensors.len()).find(|&i| self.at(self.sensors[i].next_capture_s()) == next)
+            {
+                let t = self.sensors[i].next_capture_s();
+                self.truth.states_at(t, &mut self.truth_buf);
+                let mut frame = SensorFrame::default();
+                self.sensors[i].capture(&self.truth_buf, &mut frame);
+                self.inflight.push(frame);
+                continue;
+            }
+            if let Some(i) = self
+                .inflight
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| self.at(f.deliver_s) == next)
+                .min_by_key(|(_, f)| f.sensor)
+                .map(|(i, _)| i)
+            {
+                let frame = self.inflight.swap_remove(i);
+                self.pipeline.handle_frame(next, frame);
+            } else {
+                self.pipeline.handle_timeout(next);
+            }
+            self.drain(next, sink);
+        }
+    }
+
+    fn drain(&mut self, now: Timestamp, sink: &mut dyn Sink) {
+        while let Some(tx) = self.pipeline.poll_transmit() {
+            sink.transmit(&tx);
+        }
+        while let Some(ev) = self.pipeline.poll_event() {
+            sink.event(&ev);
+        }
+        // The world model is refreshed at every RSM cycle (with or without participants).
+        if self.pipeline.world().time == now && self.last_eval != Some(now) {
+            self.last_eval = Some(now);
+            self.evaluate(now);
+        }
+    }
+
+    /// Matches tracks to the true road users in view (greedy by distance within the gate)
+    /// and accumulates the errors.
+    fn evaluate(&mut self, now: Timestamp) {
+        let t = now.secs_since(self.epoch);
+        self.truth.states_at(t, &mut self.truth_buf);
+        let visible: Vec<&TruthState> = self
+            .truth_buf
+            .iter()
+            .filter(|s| self.sensors.iter().any(|x| x.sees(s.east_m, s.north_m)))
+            .collect();
+        let objects = &self.pipeline.world().objects;
+        let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+        for (i, s) in visible.iter().enumerate() {
+            for (j, o) in objects.iter().enumerate() {
+                let d = (s.east_m - o.east_m).hypot(s.north_m - o.north_m);
+                if d <= EVAL_GATE_M {
+                    pairs.push((d, i, j));
+                }
+            }
+        }
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        let (mut used_t, mut used_o) = (vec![false; visible.len()], vec![false; objects.len()]);
+        self.eval.samples += 1;
+        self.eval.visible += visible.len() as u64;
+        for s in &visible {
+            self.eval.ever_visible.insert(s.index);
+        }
+        for (d, i, j) in pairs {
+            if used_t[i] || used_o[j] {
+                continue;
+            }
+            used_t[i] = true;
+            used_o[j] = true;
+            self.eval.matched += 1;
+            self.eval.sq_error_sum += d * d;
+            self.eval.max_error_m = self.eval.max_error_m.max(d);
+            self.eval.ever_matched.insert(visible[i].index);
+        }
+    }
+}

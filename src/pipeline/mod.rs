@@ -1,0 +1,454 @@
+//! The pipeline core: sensor frames in, V2X messages out, in one direction (ingest → fusion
+//! → world model → messages). Sans-IO, like quinn-proto: it takes the time as an argument,
+//! never reads a clock, never touches a socket or a file, and returns what to send. Replay
+//! and the live service drive the very same code.
+//!
+//! The driver calls [`Pipeline::handle_frame`] when a sensor frame arrives,
+//! [`Pipeline::handle_timeout`] at [`Pipeline::poll_timeout`], and drains
+//! [`Pipeline::poll_transmit`] and [`Pipeline::poll_event`].
+
+pub mod driver;
+
+use crate::fusion::{ConfigError, Status as TrackStatus, Tracker, TrackerConfig};
+use crate::map::SiteMap;
+use crate::scenario::{Rates, Scenario};
+use crate::sensor::{Coverage, SensorFrame};
+use crate::signal::{FixedTimeController, GroupState};
+use crate::time::Timestamp;
+use crate::v2x::cn::compose::{self, SiteIdentity};
+use crate::v2x::cn::{encode_frame, CnMessage};
+use crate::world::{WorldObject, WorldSnapshot};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// The V2X message types the pipeline emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageKind {
+    Rsm,
+    Spat,
+    Map,
+}
+
+impl MessageKind {
+    pub const ALL: [MessageKind; 3] = [MessageKind::Rsm, MessageKind::Spat, MessageKind::Map];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rsm => "RSM",
+            Self::Spat => "SPAT",
+            Self::Map => "MAP",
+        }
+    }
+}
+
+/// One encoded message to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// When it was made (the pipeline time).
+    pub time: Timestamp,
+    pub kind: MessageKind,
+    /// UPER `MessageFrame`.
+    pub bytes: Vec<u8>,
+}
+
+/// Something worth a line in the event log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    TrackConfirmed {
+        time: String,
+        track: u32,
+        class: String,
+    },
+    TrackDeleted {
+        time: String,
+        track: u32,
+    },
+    Message {
+        time: String,
+        kind: MessageKind,
+        bytes: usize,
+        participants: usize,
+    },
+    /// A message could not be built or encoded; nothing was sent for it.
+    MessageFailed {
+        time: String,
+        kind: MessageKind,
+        reason: String,
+    },
+    /// A sensor frame arrived after a later capture had been processed (it was applied
+    /// at the later time).
+    LateFrame {
+        time: String,
+        sensor: u16,
+        late_s: f64,
+    },
+    /// A sensor frame the tracker refused (too old, or a broken time).
+    FrameRejected {
+        time: String,
+        sensor: u16,
+        reason: String,
+    },
+}
+
+/// Everything the pipeline needs to know about the site.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    pub site: SiteIdentity,
+    pub map: SiteMap,
+    pub signal: FixedTimeController,
+    pub rates: Rates,
+    pub tracker: TrackerConfig,
+    /// Frames are held until this long after their capture, so that frames of sensors with
+    /// different latencies reach the tracker in capture order. The largest sensor latency.
+    pub reorder_window_s: f64,
+    /// Each sensor's coverage, by sensor index: a track outside it is not missed by its frames.
+    pub coverage: Vec<Coverage>,
+}
+
+impl PipelineConfig {
+    /// The configuration of a scenario whose time zero (and first signal cycle) is `epoch`.
+    pub fn from_scenario(s: &Scenario, epoch: Timestamp) -> Self {
+        let mut rsu_id = [b' '; 8];
+        rsu_id.copy_from_slice(&s.site.rsu_id.as_bytes()[..8.min(s.site.rsu_id.len())]);
+        // A frame captured at c has arrived by c + the largest latency.
+        let max_latency = s.sensors.iter().map(|x| x.latency_s).fold(0.0, f64::max);
+        Self {
+            site: SiteIdentity {
+                name: s.site.name.clone(),
+                region: s.site.region,
+                intersection_id: s.site.intersection_id,
+                rsu_id,
+                frame: crate::geo::SiteFrame::new(s.site.anchor),
+            },
+            map: SiteMap::from_spec(&s.map),
+            signal: FixedTimeController::new(s.signal.clone(), epoch),
+            rates: s.messages.clone(),
+            tracker: TrackerConfig::default(),
+            reorder_window_s: max_latency,
+            coverage: s.sensors.iter().map(Coverage::of).collect(),
+        }
+    }
+}
+
+/// Counters of what went through.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PipelineStats {
+    pub frames: u64,
+    pub detections: u64,
+    pub late_frames: u64,
+    pub rejected_frames: u64,
+    /// Detections with a non-finite position or a broken covariance, skipped.
+    pub unusable_detections: u64,
+    pub messages: BTreeMap<MessageKind, u64>,
+    pub message_bytes: u64,
+    pub failed_messages: u64,
+    pub tracks_confirmed: u64,
+}
+
+pub struct Pipeline {
+    cfg: PipelineConfig,
+    /// Time zero of the tracker's clock (seconds since `epoch`).
+    epoch: Timestamp,
+    tracker: Tracker,
+    /// Frames waiting for the reorder window, in arrival order.
+    pending: Vec<SensorFrame>,
+    last_processed_s: f64,
+    next_due: [Option<Timestamp>; 3],
+    periods_us: [i64; 3],
+    msg_cnt: [u32; 3],
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+    world: WorldSnapshot,
+    signal_buf: Vec<GroupState>,
+    confirmed: BTreeSet<u32>,
+    yaw_memory: BTreeMap<u32, f64>,
+    stats: PipelineStats,
+}
+
+/// Below this speed a track's velocity says little about its heading: keep the last one.
+const HEADING_MIN_SPEED_MPS: f64 = 0.5;
+
+impl Pipeline {
+    /// A pipeline whose clock starts at `epoch`; the first messages are due then.
+    pub fn new(cfg: PipelineConfig, epoch: Timestamp) -> Result<Self, ConfigError> {
+        let period = |hz: f64| {
+            if hz > 0.0 {
+                (1e6 / hz).round() as i64
+            } else {
+                0
+            }
+        };
+        let periods_us = [
+            period(cfg.rates.rsm_hz),
+            period(cfg.rates.spat_hz),
+            period(cfg.rates.map_hz),
+        ];
+        let next_due = periods_us.map(|p| (p > 0).then_some(epoch));
+        Ok(Self {
+            tracker: Tracker::new(cfg.tracker.clone())?,
+            cfg,
+            epoch,
+            pending: Vec::new(),
+            last_processed_s: f64::NEG_INFINITY,
+            next_due,
+            periods_us,
+            msg_cnt: [0; 3],
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            world: WorldSnapshot::default(),
+            signal_buf: Vec::new(),
+            confirmed: BTreeSet::new(),
+            yaw_memory: BTreeMap::new(),
+            stats: PipelineStats::default(),
+        })
+    }
+
+    pub fn stats(&self) -> &PipelineStats {
+        &self.stats
+    }
+
+    /// The world model as of the last message cycle.
+    pub fn world(&self) -> &WorldSnapshot {
+        &self.world
+    }
+
+    pub fn config(&self) -> &PipelineConfig {
+        &self.cfg
+    }
+
+    pub fn epoch(&self) -> Timestamp {
+        self.epoch
+    }
+
+    /// A sensor frame has arrived. Its capture time is in seconds since the epoch.
+    pub fn handle_frame(&mut self, now: Timestamp, frame: SensorFrame) {
+        self.stats.frames += 1;
+        self.stats.detections += frame.detections.len() as u64;
+        self.pending.push(frame);
+        self.release_frames(now);
+    }
+
+    /// The next time the pipeline wants `handle_timeout`.
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        let frames = self
+            .pending
+            .iter()
+            .map(|f| self.epoch.add_secs(f.capture_s + self.cfg.reorder_window_s))
+            .min();
+        self.next_due.iter().flatten().copied().chain(frames).min()
+    }
+
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        self.release_frames(now);
+        for (k, kind) in MessageKind::ALL.into_iter().enumerate() {
+            while let Some(due) = self.next_due[k].filter(|d| *d <= now) {
+                self.emit(kind, due);
+                self.next_due[k] = Some(Timestamp::from_micros(due.micros() + self.periods_us[k]));
+            }
+        }
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Feeds the tracker every frame whose reorder window has passed, oldest capture first.
+    fn release_frames(&mut self, now: Timestamp) {
+        let horizon = now.secs_since(self.epoch) - self.cfg.reorder_window_s;
+        if !self.pending.iter().any(|f| f.capture_s <= horizon + 1e-9) {
+            return;
+        }
+        // Stable order: capture time, then sensor.
+        self.pending.sort_by(|a, b| {
+            a.capture_s
+                .total_cmp(&b.capture_s)
+                .then(a.sensor.cmp(&b.sensor))
+        });
+        let n = self
+            .pending
+            .partition_point(|f| f.capture_s <= horizon + 1e-9);
+        for f in self.pending.drain(..n) {
+            let late_s = self.last_processed_s - f.capture_s;
+            let coverage = self.cfg.coverage.get(usize::from(f.sensor)).copied();
+            let in_view = |x: &crate::fusion::State| coverage.is_none_or(|c| c.sees(x[0], x[1]));
+            match self
+                .tracker
+                .process_in_view(f.capture_s, &f.detections, in_view)
+            {
+                Ok(scan) => self.stats.unusable_detections += scan.unusable as u64,
+                Err(e) => {
+                    self.stats.rejected_frames += 1;
+                    self.events.push_back(Event::FrameRejected {
+                        time: now.to_string(),
+                        sensor: f.sensor,
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+            }
+            if late_s > 0.0 {
+                self.stats.late_frames += 1;
+                self.events.push_back(Event::LateFrame {
+                    time: now.to_string(),
+                    sensor: f.sensor,
+                    late_s,
+                });
+            }
+            self.last_processed_s = self.last_processed_s.max(f.capture_s);
+        }
+        self.track_lifecycle(now);
+    }
+
+    fn track_lifecycle(&mut self, now: Timestamp) {
+        let live: BTreeSet<u32> = self
+            .tracker
+            .tracks()
+            .iter()
+            .filter(|t| t.status == TrackStatus::Confirmed)
+            .map(|t| t.id)
+            .collect();
+        for t in self.tracker.tracks() {
+            if t.status == TrackStatus::Confirmed && !self.confirmed.contains(&t.id) {
+                self.stats.tracks_confirmed += 1;
+                self.events.push_back(Event::TrackConfirmed {
+                    time: now.to_string(),
+                    track: t.id,
+                    class: format!("{:?}", t.class).to_lowercase(),
+                });
+            }
+        }
+        for id in self.confirmed.difference(&live) {
+            self.events.push_back(Event::TrackDeleted {
+                time: now.to_string(),
+                track: *id,
+            });
+        }
+        self.yaw_memory.retain(|id, _| live.contains(id));
+        self.confirmed = live;
+    }
+
+    /// The world at `now`: confirmed tracks predicted to it.
+    fn update_world(&mut self, now: Timestamp) {
+        let t = now.secs_since(self.epoch);
+        self.world.time = now;
+        self.world.objects.clear();
+        for (tr, x, p) in self
+            .tracker
+            .predicted(t)
+            .filter(|(tr, _, _)| tr.status == TrackStatus::Confirmed)
+        {
+            let (ve, vn) = (x[2], x[3]);
+            let speed = ve.hypot(vn);
+            let yaw = if speed >= HEADING_MIN_SPEED_MPS {
+                let y = vn.atan2(ve);
+                self.yaw_memory.insert(tr.id, y);
+                y
+            } else {
+                self.yaw_memory.get(&tr.id).copied().unwrap_or(0.0)
+            };
+            // Largest eigenvalue of the 2×2 position covariance.
+            let (a, b, d) = (p[(0, 0)], p[(0, 1)], p[(1, 1)]);
+            let pos_var = 0.5 * (a + d) + (0.25 * (a - d).powi(2) + b * b).sqrt();
+            // Speed variance along the direction of travel.
+            let speed_var = if speed > 1e-6 {
+                let (ux, uy) = (ve / speed, vn / speed);
+                ux * ux * p[(2, 2)] + 2.0 * ux * uy * p[(2, 3)] + uy * uy * p[(3, 3)]
+            } else {
+                p[(2, 2)].max(p[(3, 3)])
+            };
+            let (dl, dw, _) = match tr.class {
+                crate::fusion::Class::Truck => (10.0, 2.5, 0.0),
+                crate::fusion::Class::Bus => (12.0, 2.5, 0.0),
+                crate::fusion::Class::Motorcycle => (2.2, 0.8, 0.0),
+                crate::fusion::Class::Bicycle => (1.8, 0.6, 0.0),
+                crate::fusion::Class::Pedestrian => (0.5, 0.5, 0.0),
+                crate::fusion::Class::Car | crate::fusion::Class::Unknown => (4.6, 1.8, 0.0),
+            };
+            self.world.objects.push(WorldObject {
+                id: tr.id,
+                class: tr.class,
+                east_m: x[0],
+                north_m: x[1],
+                vel_east_mps: ve,
+                vel_north_mps: vn,
+                yaw_rad: yaw,
+                length_m: tr.length_m.unwrap_or(dl),
+                width_m: tr.width_m.unwrap_or(dw),
+                pos_std_m: pos_var.max(0.0).sqrt(),
+                speed_std_mps: speed_var.max(0.0).sqrt(),
+                age_s: t - tr.created_t,
+            });
+        }
+    }
+
+    fn emit(&mut self, kind: MessageKind, now: Timestamp) {
+        let k = kind as usize;
+        let msgs: Vec<CnMessage> = match kind {
+            MessageKind::Rsm => {
+                self.update_world(now);
+                let rsm = compose::rsm(&self.cfg.site, &self.world, self.msg_cnt[k]);
+                // 16 participants per message: one RSM per chunk.
+                rsm.participants
+                    .chunks(crate::v2x::cn::rsm::MAX_PARTICIPANTS)
+                    .map(|c| {
+                        let m = crate::v2x::cn::rsm::Rsm {
+                            participants: c.to_vec(),
+                            msg_cnt: self.msg_cnt[k],
+                            ..rsm.clone()
+                        };
+                        self.msg_cnt[k] = self.msg_cnt[k].wrapping_add(1);
+                        CnMessage::Rsm(m)
+                    })
+                    .collect()
+            }
+            MessageKind::Spat => {
+                self.cfg.signal.states_at(now, &mut self.signal_buf);
+                let m = compose::spat(&self.cfg.site, &self.signal_buf, now, self.msg_cnt[k]);
+                self.msg_cnt[k] = self.msg_cnt[k].wrapping_add(1);
+                vec![CnMessage::Spat(m)]
+            }
+            MessageKind::Map => {
+                let m = compose::map(&self.cfg.site, &self.cfg.map, now, self.msg_cnt[k]);
+                self.msg_cnt[k] = self.msg_cnt[k].wrapping_add(1);
+                vec![CnMessage::Map(m)]
+            }
+        };
+        for m in msgs {
+            let participants = match &m {
+                CnMessage::Rsm(r) => r.participants.len(),
+                _ => 0,
+            };
+            match m.to_frame().and_then(|f| encode_frame(&f)) {
+                Ok(bytes) => {
+                    *self.stats.messages.entry(kind).or_default() += 1;
+                    self.stats.message_bytes += bytes.len() as u64;
+                    self.events.push_back(Event::Message {
+                        time: now.to_string(),
+                        kind,
+                        bytes: bytes.len(),
+                        participants,
+                    });
+                    self.transmits.push_back(Transmit {
+                        time: now,
+                        kind,
+                        bytes,
+                    });
+                }
+                Err(e) => {
+                    self.stats.failed_messages += 1;
+                    self.events.push_back(Event::MessageFailed {
+                        time: now.to_string(),
+                        kind,
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+}

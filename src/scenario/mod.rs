@@ -1,0 +1,609 @@
+//! Scenario files (format v1, TOML): a site, its map and signal plan, road users with their
+//! ground-truth paths, simulated sensors, message rates and outputs. The same file drives a
+//! replay and (with the real clock) the live service, and gives the ground truth for
+//! evaluation. Every field and unit is documented in `scenarios/README.md`.
+//!
+//! Loading checks everything once (as ripgrep turns low-level flags into a checked config):
+//! an error names the file, the key path and the reason.
+
+pub mod truth;
+
+use crate::geo::{Enu, GeoPoint};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// A scenario could not be loaded: which file, which key, why.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("{file}: {source}")]
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: {key}: {reason}")]
+    Invalid {
+        file: PathBuf,
+        key: String,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Format version; must be 1.
+    pub version: u32,
+    pub site: Site,
+    pub run: Run,
+    #[serde(default)]
+    pub messages: Rates,
+    #[serde(default)]
+    pub output: Output,
+    pub map: MapSpec,
+    pub signal: SignalPlan,
+    #[serde(default)]
+    pub sensors: Vec<SensorSpec>,
+    #[serde(default)]
+    pub road_users: Vec<RoadUserSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    pub name: String,
+    /// The WGS84 origin of the site frame.
+    pub anchor: GeoPoint,
+    /// Region and ID of the intersection node in MAP and SPAT.
+    #[serde(default)]
+    pub region: u16,
+    pub intersection_id: u16,
+    /// Eight ASCII characters: the RSU's ID in RSM and RSI.
+    pub rsu_id: String,
+    /// Where the RSU is, in the site frame.
+    pub rsu_position: Enu,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Run {
+    pub duration_s: f64,
+    /// UTC start of the scenario (RFC 3339, e.g. `2026-11-23T08:00:00Z`).
+    pub start_time: String,
+    /// Seed of every random draw (sensor noise, detection misses).
+    #[serde(default)]
+    pub seed: u64,
+}
+
+/// Message rates in Hz; 0 disables a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rates {
+    #[serde(default = "ten")]
+    pub rsm_hz: f64,
+    #[serde(default = "ten")]
+    pub spat_hz: f64,
+    #[serde(default = "one")]
+    pub map_hz: f64,
+}
+
+fn ten() -> f64 {
+    10.0
+}
+fn one() -> f64 {
+    1.0
+}
+
+impl Default for Rates {
+    fn default() -> Self {
+        Self {
+            rsm_hz: 10.0,
+            spat_hz: 10.0,
+            map_hz: 1.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Output {
+    /// UDP destinations (`host:port`) of every message.
+    #[serde(default)]
+    pub udp: Vec<String>,
+    /// Source address written into captures (the RSU's address); default 192.0.2.1:30300.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapSpec {
+    pub lanes: Vec<LaneSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaneSpec {
+    /// 1..=254, unique.
+    pub id: u8,
+    /// The approach (link) this lane belongs to, e.g. "north".
+    pub approach: String,
+    pub width_m: f64,
+    /// Centreline in the site frame, [east_m, north_m] points from upstream to downstream.
+    /// For an ingress lane the last point is on the stop line.
+    pub centreline: Vec<[f64; 2]>,
+    /// Ingress (towards the stop line) or egress (leaving the intersection).
+    #[serde(default = "ingress")]
+    pub direction: LaneDirection,
+    /// The signal group controlling this lane, for ingress lanes.
+    #[serde(default)]
+    pub signal_group: Option<u8>,
+    /// Allowed manoeuvres: any of straight, left, right, u_turn.
+    #[serde(default)]
+    pub maneuvers: Vec<Maneuver>,
+    /// Egress lanes this lane connects to.
+    #[serde(default)]
+    pub connects_to: Vec<u8>,
+    #[serde(default)]
+    pub speed_limit_mps: Option<f64>,
+}
+
+fn ingress() -> LaneDirection {
+    LaneDirection::Ingress
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LaneDirection {
+    Ingress,
+    Egress,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Maneuver {
+    Straight,
+    Left,
+    Right,
+    UTurn,
+}
+
+/// A fixed-time plan: every group is green, then yellow, then red, once per cycle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalPlan {
+    pub cycle_s: f64,
+    /// Cycle start relative to the scenario start.
+    #[serde(default)]
+    pub offset_s: f64,
+    pub groups: Vec<SignalGroupSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalGroupSpec {
+    /// Signal group (SPAT phase) ID, 1..=254.
+    pub id: u8,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// When green starts within the cycle.
+    pub green_start_s: f64,
+    pub green_s: f64,
+    pub yellow_s: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoadUserClass {
+    Car,
+    Truck,
+    Bus,
+    Motorcycle,
+    Bicycle,
+    Pedestrian,
+}
+
+impl RoadUserClass {
+    /// Typical (length, width, height) in metres.
+    pub fn default_size(self) -> (f64, f64, f64) {
+        match self {
+            Self::Car => (4.6, 1.8, 1.5),
+            Self::Truck => (10.0, 2.5, 3.5),
+            Self::Bus => (12.0, 2.5, 3.2),
+            Self::Motorcycle => (2.2, 0.8, 1.4),
+            Self::Bicycle => (1.8, 0.6, 1.7),
+            Self::Pedestrian => (0.5, 0.5, 1.7),
+        }
+    }
+
+    pub fn is_vehicle(self) -> bool {
+        !matches!(self, Self::Bicycle | Self::Pedestrian)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoadUserSpec {
+    pub id: String,
+    pub class: RoadUserClass,
+    #[serde(default)]
+    pub length_m: Option<f64>,
+    #[serde(default)]
+    pub width_m: Option<f64>,
+    /// When the road user appears, seconds after the scenario start.
+    #[serde(default)]
+    pub start_s: f64,
+    /// Waypoints in the site frame, [east_m, north_m]; at least two.
+    pub path: Vec<[f64; 2]>,
+    /// Speed profile: [t_s, speed_mps] breakpoints, t relative to `start_s`, linear between
+    /// them and constant after the last. The road user leaves at the end of its path.
+    pub speed: Vec<[f64; 2]>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SensorKind {
+    Camera,
+    Radar,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensorSpec {
+    pub id: String,
+    pub kind: SensorKind,
+    /// Mounting position in the site frame.
+    pub position: Enu,
+    /// Boresight direction, degrees counter-clockwise from east.
+    pub yaw_deg: f64,
+    /// Full horizontal field of view, degrees.
+    pub fov_deg: f64,
+    pub range_m: f64,
+    pub rate_hz: f64,
+    /// Mean delay from capture to delivery.
+    pub latency_s: f64,
+    /// Position noise (one standard deviation), metres. For a radar, the range noise.
+    pub noise_m: f64,
+    /// Radar azimuth noise (one standard deviation), degrees.
+    #[serde(default)]
+    pub azimuth_noise_deg: Option<f64>,
+    pub detection_probability: f64,
+}
+
+/// Parses an RFC 3339 UTC time (`YYYY-MM-DDTHH:MM:SS[.fff]Z` or with `+00:00`).
+pub fn parse_utc(s: &str) -> Option<Timestamp> {
+    let s = s.trim();
+    let body = s.strip_suffix('Z').or_else(|| s.strip_suffix("+00:00"))?;
+    let (date, time) = body.split_once(['T', ' '])?;
+    let mut d = date.splitn(3, '-');
+    let (y, mo, da): (i64, u32, u32) = (
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+    );
+    let mut t = time.splitn(3, ':');
+    let (h, mi): (i64, i64) = (t.next()?.parse().ok()?, t.next()?.parse().ok()?);
+    let sec: f64 = t.next()?.parse().ok()?;
+    if !(1..=12).contains(&mo)
+        || !(1..=31).contains(&da)
+        || !(0..24).contains(&h)
+        || !(0..60).contains(&mi)
+        || !(0.0..61.0).contains(&sec)
+    {
+        return None;
+    }
+    let days = crate::time::days_from_civil(y, mo, da);
+    Some(Timestamp::from_micros(
+        (days * 86_400 + h * 3600 + mi * 60) * 1_000_000 + (sec * 1e6).round() as i64,
+    ))
+}
+
+/// The bundled default scenario (`scenarios/default.toml`), so that `roadsight run` works
+/// from any directory.
+pub const DEFAULT: &str = include_str!("../../scenarios/default.toml");
+
+impl Scenario {
+    /// The bundled default scenario.
+    pub fn default_scenario() -> Result<Self, ScenarioError> {
+        Self::parse(DEFAULT, Path::new("scenarios/default.toml (built in)"))
+    }
+
+    /// Reads, parses and checks a scenario file.
+    pub fn load(path: &Path) -> Result<Self, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            file: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and checks scenario text; `file` names it in errors.
+    pub fn parse(text: &str, file: &Path) -> Result<Self, ScenarioError> {
+        let invalid = |key: String, reason: String| ScenarioError::Invalid {
+            file: file.to_path_buf(),
+            key,
+            reason,
+        };
+        let de = toml::Deserializer::new(text);
+        let s: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            let inner = e.into_inner();
+            let reason = inner.message().to_string();
+            // TOML's own position helps find the spot in a large file.
+            let at = inner
+                .span()
+                .map(|sp| {
+                    let line = text[..sp.start.min(text.len())].matches('\n').count() + 1;
+                    format!(" (line {line})")
+                })
+                .unwrap_or_default();
+            invalid(
+                if key == "." {
+                    "(top level)".into()
+                } else {
+                    key
+                },
+                format!("{reason}{at}"),
+            )
+        })?;
+        s.check().map_err(|(key, reason)| invalid(key, reason))?;
+        Ok(s)
+    }
+
+    /// The scenario start as a timestamp (checked at load).
+    pub fn start(&self) -> Timestamp {
+        parse_utc(&self.run.start_time).unwrap_or_default()
+    }
+
+    /// Every semantic rule, as (key path, reason).
+    fn check(&self) -> Result<(), (String, String)> {
+        let fail = |k: &str, r: &str| Err((k.to_string(), r.to_string()));
+        if self.version != 1 {
+            return fail("version", "only format version 1 is known");
+        }
+        if !self.site.anchor.is_valid() {
+            return fail(
+                "site.anchor",
+                "latitude/longitude must be finite and within ±90°/±180°",
+            );
+        }
+        if self.site.rsu_id.len() != 8 || !self.site.rsu_id.is_ascii() {
+            return fail("site.rsu_id", "must be exactly 8 ASCII characters");
+        }
+        finite_enu("site.rsu_position", &self.site.rsu_position)?;
+        positive("run.duration_s", self.run.duration_s)?;
+        if parse_utc(&self.run.start_time).is_none() {
+            return fail(
+                "run.start_time",
+                "not an RFC 3339 UTC time such as 2026-11-23T08:00:00Z",
+            );
+        }
+        for (k, v) in [
+            ("messages.rsm_hz", self.messages.rsm_hz),
+            ("messages.spat_hz", self.messages.spat_hz),
+            ("messages.map_hz", self.messages.map_hz),
+        ] {
+            non_negative(k, v)?;
+            if v > 100.0 {
+                return fail(k, "more than 100 Hz");
+            }
+        }
+        for (i, a) in self.output.udp.iter().enumerate() {
+            if a.parse::<std::net::SocketAddr>().is_err() {
+                return Err((
+                    format!("output.udp[{i}]"),
+                    format!("{a:?} is not an address such as 127.0.0.1:30299"),
+                ));
+            }
+        }
+        if let Some(a) = &self.output.source {
+            if a.parse::<std::net::SocketAddrV4>().is_err() {
+                return fail("output.source", "not an IPv4 address with port");
+            }
+        }
+        self.check_map()?;
+        self.check_signal()?;
+        let mut ids = std::collections::BTreeSet::new();
+        for (i, s) in self.sensors.iter().enumerate() {
+            let k = |f: &str| format!("sensors[{i}].{f}");
+            if !ids.insert(&s.id) {
+                return Err((k("id"), format!("duplicate sensor id {:?}", s.id)));
+            }
+            finite_enu(&k("position"), &s.position)?;
+            finite(&k("yaw_deg"), s.yaw_deg)?;
+            positive(&k("fov_deg"), s.fov_deg)?;
+            if s.fov_deg > 360.0 {
+                return Err((k("fov_deg"), "more than 360°".into()));
+            }
+            positive(&k("range_m"), s.range_m)?;
+            positive(&k("rate_hz"), s.rate_hz)?;
+            non_negative(&k("latency_s"), s.latency_s)?;
+            if s.latency_s > 5.0 {
+                return Err((k("latency_s"), "more than 5 s".into()));
+            }
+            non_negative(&k("noise_m"), s.noise_m)?;
+            if let Some(a) = s.azimuth_noise_deg {
+                non_negative(&k("azimuth_noise_deg"), a)?;
+            }
+            if !(0.0..=1.0).contains(&s.detection_probability) {
+                return Err((k("detection_probability"), "must be within 0..=1".into()));
+            }
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for (i, u) in self.road_users.iter().enumerate() {
+            let k = |f: &str| format!("road_users[{i}].{f}");
+            if !ids.insert(&u.id) {
+                return Err((k("id"), format!("duplicate road user id {:?}", u.id)));
+            }
+            non_negative(&k("start_s"), u.start_s)?;
+            for (f, v) in [("length_m", u.length_m), ("width_m", u.width_m)] {
+                if let Some(v) = v {
+                    positive(&k(f), v)?;
+                }
+            }
+            polyline(&k("path"), &u.path)?;
+            if u.speed.is_empty() {
+                return Err((
+                    k("speed"),
+                    "needs at least one [t_s, speed_mps] point".into(),
+                ));
+            }
+            let mut last_t = f64::NEG_INFINITY;
+            for (j, [t, v]) in u.speed.iter().enumerate() {
+                let kj = format!("road_users[{i}].speed[{j}]");
+                non_negative(&kj, *t)?;
+                non_negative(&kj, *v)?;
+                if *t <= last_t {
+                    return Err((kj, "times must increase".into()));
+                }
+                last_t = *t;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_map(&self) -> Result<(), (String, String)> {
+        let mut ids = std::collections::BTreeSet::new();
+        if self.map.lanes.is_empty() {
+            return Err(("map.lanes".into(), "a map needs at least one lane".into()));
+        }
+        for (i, l) in self.map.lanes.iter().enumerate() {
+            let k = |f: &str| format!("map.lanes[{i}].{f}");
+            if l.id == 0 || l.id == 255 || !ids.insert(l.id) {
+                return Err((
+                    k("id"),
+                    format!("lane id {} is reserved or used twice", l.id),
+                ));
+            }
+            positive(&k("width_m"), l.width_m)?;
+            polyline(&k("centreline"), &l.centreline)?;
+            if l.centreline.len() > 31 {
+                return Err((
+                    k("centreline"),
+                    "at most 31 points fit in a MAP lane".into(),
+                ));
+            }
+            if let Some(g) = l.signal_group {
+                if !self.signal.groups.iter().any(|sg| sg.id == g) {
+                    return Err((
+                        k("signal_group"),
+                        format!("no signal group {g} in signal.groups"),
+                    ));
+                }
+            }
+            if let Some(v) = l.speed_limit_mps {
+                positive(&k("speed_limit_mps"), v)?;
+            }
+            if l.connects_to.len() > 8 {
+                return Err((k("connects_to"), "at most 8 connections".into()));
+            }
+        }
+        for (i, l) in self.map.lanes.iter().enumerate() {
+            for (j, c) in l.connects_to.iter().enumerate() {
+                if !ids.contains(c) {
+                    return Err((
+                        format!("map.lanes[{i}].connects_to[{j}]"),
+                        format!("no lane {c} in the map"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_signal(&self) -> Result<(), (String, String)> {
+        let p = &self.signal;
+        positive("signal.cycle_s", p.cycle_s)?;
+        finite("signal.offset_s", p.offset_s)?;
+        if p.groups.is_empty() || p.groups.len() > 16 {
+            return Err((
+                "signal.groups".into(),
+                "between 1 and 16 signal groups".into(),
+            ));
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for (i, g) in p.groups.iter().enumerate() {
+            let k = |f: &str| format!("signal.groups[{i}].{f}");
+            if g.id == 0 || g.id == 255 || !ids.insert(g.id) {
+                return Err((
+                    k("id"),
+                    format!("signal group id {} is reserved or used twice", g.id),
+                ));
+            }
+            non_negative(&k("green_start_s"), g.green_start_s)?;
+            positive(&k("green_s"), g.green_s)?;
+            non_negative(&k("yellow_s"), g.yellow_s)?;
+            if g.green_s + g.yellow_s >= p.cycle_s {
+                return Err((
+                    k("green_s"),
+                    "green and yellow must leave some red in the cycle".into(),
+                ));
+            }
+            if g.green_start_s >= p.cycle_s {
+                return Err((k("green_start_s"), "must be within the cycle".into()));
+            }
+            if !self.map.lanes.iter().any(|l| l.signal_group == Some(g.id)) {
+                return Err((k("id"), format!("signal group {} controls no lane", g.id)));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn finite(key: &str, v: f64) -> Result<(), (String, String)> {
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err((key.to_string(), format!("{v} is not a finite number")))
+    }
+}
+
+fn positive(key: &str, v: f64) -> Result<(), (String, String)> {
+    finite(key, v)?;
+    if v > 0.0 {
+        Ok(())
+    } else {
+        Err((key.to_string(), format!("must be positive, got {v}")))
+    }
+}
+
+fn non_negative(key: &str, v: f64) -> Result<(), (String, String)> {
+    finite(key, v)?;
+    if v >= 0.0 {
+        Ok(())
+    } else {
+        Err((key.to_string(), format!("must not be negative, got {v}")))
+    }
+}
+
+fn finite_enu(key: &str, p: &Enu) -> Result<(), (String, String)> {
+    for (f, v) in [
+        ("east_m", p.east_m),
+        ("north_m", p.north_m),
+        ("up_m", p.up_m),
+    ] {
+        finite(&format!("{key}.{f}"), v)?;
+    }
+    Ok(())
+}
+
+fn polyline(key: &str, pts: &[[f64; 2]]) -> Result<(), (String, String)> {
+    if pts.len() < 2 {
+        return Err((
+            key.to_string(),
+            format!("needs at least 2 points, got {}", pts.len()),
+        ));
+    }
+    for (j, [e, n]) in pts.iter().enumerate() {
+        finite(&format!("{key}[{j}]"), *e)?;
+        finite(&format!("{key}[{j}]"), *n)?;
+    }
+    let length: f64 = pts
+        .windows(2)
+        .map(|w| (w[1][0] - w[0][0]).hypot(w[1][1] - w[0][1]))
+        .sum();
+    if length <= 0.0 {
+        return Err((key.to_string(), "has zero length".into()));
+    }
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! From the site's state to CN messages: RSM from the world model, SPAT from the signal
+//! state, MAP from the site map. Pure functions of their inputs and the time.
+
+use super::common::{NodeRef, PositionAccuracy, Size, VehicleClass};
+use super::map::{
+    maneuver, LaneAttributes, LaneConnection, LaneKind, Map, MapLane, MapLink, MapNode, SpeedLimit,
+};
+use super::rsm::{Participant, ParticipantKind, Rsm, Source};
+use super::spat::{
+    status, CnTime, IntersectionSignal, PhaseStateSi, PhaseTiming, SignalPhase, Spat,
+};
+use crate::fusion::Class;
+use crate::geo::{Enu, GeoPoint, SiteFrame};
+use crate::map::SiteMap;
+use crate::scenario::{LaneDirection, Maneuver};
+use crate::signal::GroupState;
+use crate::time::Timestamp;
+use crate::world::{WorldObject, WorldSnapshot};
+
+/// Who is sending: the intersection and RSU identities and the site frame.
+#[derive(Debug, Clone)]
+pub struct SiteIdentity {
+    pub name: String,
+    pub region: u16,
+    pub intersection_id: u16,
+    pub rsu_id: [u8; 8],
+    pub frame: SiteFrame,
+}
+
+impl SiteIdentity {
+    fn node(&self) -> NodeRef {
+        NodeRef {
+            region: Some(self.region),
+            id: self.intersection_id,
+        }
+    }
+
+    fn geo(&self, e: f64, n: f64) -> GeoPoint {
+        let g = self.frame.to_geo(Enu::new(e, n, 0.0));
+        GeoPoint::new(g.lat_deg, g.lon_deg, None)
+    }
+}
+
+/// 2-D 95 % radius from a one-sigma position error: √χ²₂(0.95) ≈ 2.45 σ.
+const SIGMA_TO_95_2D: f64 = 2.447_7;
+
+fn participant(site: &SiteIdentity, now: Timestamp, o: &WorldObject) -> Participant {
+    let (kind, basic) = match o.class {
+        Class::Car => (ParticipantKind::Motor, VehicleClass::PASSENGER_CAR),
+        Class::Truck => (ParticipantKind::Motor, VehicleClass::TRUCK),
+        Class::Bus => (ParticipantKind::Motor, VehicleClass::BUS),
+        Class::Motorcycle => (ParticipantKind::Motor, VehicleClass::MOTORCYCLE),
+        Class::Bicycle => (ParticipantKind::NonMotor, VehicleClass::BICYCLE),
+        Class::Pedestrian => (ParticipantKind::Pedestrian, VehicleClass::PEDESTRIAN),
+        Class::Unknown => (ParticipantKind::Unknown, 0),
+    };
+    Participant {
+        kind,
+        // 0 is the RSU itself.
+        ptc_id: (o.id % 65_535 + 1) as u16,
+        source: Source::Fused,
+        vehicle_id: None,
+        time_of_minute_s: f64::from(now.millis_of_minute()) / 1000.0,
+        position: o.geo(&site.frame),
+        position_accuracy: PositionAccuracy {
+            horizontal_m: Some(o.pos_std_m * SIGMA_TO_95_2D),
+            vertical_m: None,
+        },
+        transmission: None,
+        speed_mps: Some(o.speed_mps()),
+        yaw_rad: Some(o.yaw_rad),
+        steering_rad: None,
+        motion_accuracy: Some(super::common::MotionAccuracy {
+            speed_mps: Some(o.speed_std_mps * 1.96),
+            heading_rad: None,
+            steering_rad: None,
+        }),
+        accel: None,
+        size: Size {
+            width_m: o.width_m,
+            length_m: o.length_m,
+            height_m: None,
+        },
+        vehicle_class: Some(VehicleClass { basic, fuel: None }),
+    }
+}
+
+/// The RSM content for a snapshot (split into messages of 16 by `Rsm::to_frames`), its
+/// reference point the site anchor.
+pub fn rsm(site: &SiteIdentity, world: &WorldSnapshot, msg_cnt: u32) -> Rsm {
+    let anchor = site.frame.anchor();
+    Rsm {
+        msg_cnt,
+        rsu_id: site.rsu_id,
+        ref_pos: GeoPoint::new(anchor.lat_deg, anchor.lon_deg, anchor.height_m),
+        participants: world
+            .objects
+            .iter()
+            .map(|o| participant(site, world.time, o))
+            .collect(),
+    }
+}
+
+/// SPAT with each group's current and next two states, as countdowns from `now`. A
+/// fixed-time plan knows its times exactly: min = max = likely end, confidence 100 %.
+pub fn spat(site: &SiteIdentity, groups: &[GroupState], now: Timestamp, msg_cnt: u32) -> Spat {
+    let phases = groups
+        .iter()
+        .map(|g| SignalPhase {
+            id: g.id,
+            states: g
+                .intervals
+                .iter()
+                .map(|iv| PhaseStateSi {
+                    light: iv.light,
+                    timing: Some(PhaseTiming::countdown_at(
+                        now,
+                        Some(iv.start),
+                        Some(iv.end),
+                        Some(iv.end),
+                        Some(iv.end),
+                        Some(1.0),
+                        None,
+                        None,
+                    )),
+                })
+                .collect(),
+        })
+        .collect();
+    Spat {
+        msg_cnt,
+        time: Some(CnTime::at(now)),
+        name: None,
+        intersections: vec![IntersectionSignal {
+            id: site.node(),
+            status: status::FIXED_TIME,
+            time: Some(CnTime::at(now)),
+            phases,
+        }],
+    }
+}
+
+fn maneuver_bits(m: &[Maneuver]) -> u16 {
+    m.iter().fold(0, |b, m| {
+        b | match m {
+            Maneuver::Straight => maneuver::STRAIGHT,
+            Maneuver::Left => maneuver::LEFT,
+            Maneuver::Right => maneuver::RIGHT,
+            Maneuver::UTurn => maneuver::U_TURN,
+        }
+    })
+}
+
+/// MAP of the intersection: one node, one link per approach with its ingress lanes. Egress
+/// lanes are the targets of connections. Upstream nodes are numbered after the approach
+/// (intersection ID × 10 + approach index + 1) since the site map does not know them.
+pub fn map(site: &SiteIdentity, m: &SiteMap, now: Timestamp, msg_cnt: u32) -> Map {
+    let approaches = m.approaches();
+    let upstream = |approach: &str| NodeRef {
+        region: Some(site.region),
+        id: site
+            .intersection_id
+            .wrapping_mul(10)
+            .wrapping_add(approaches.iter().position(|a| *a == approach).unwrap_or(0) as u16 + 1),
+    };
+    let links = approaches
+        .iter()
+        .filter_map(|a| {
+            let lanes: Vec<MapLane> = m
+                .lanes
+                .iter()
+                .filter(|l| l.approach == *a && l.direction == LaneDirection::Ingress)
+                .map(|l| MapLane {
+                    id: l.id,
+                    width_m: Some(l.width_m),
+                    attributes: Some(LaneAttributes {
+                        share_with: None,
+                        kind: LaneKind::Vehicle(0),
+                    }),
+                    maneuvers: Some(maneuver_bits(&l.maneuvers)),
+                    connects_to: l
+                        .connects_to
+                        .iter()
+                        .filter_map(|&to| m.lane(to))
+                        .map(|to| LaneConnection {
+                            remote_node: upstream(&to.approach),
+                            lane: Some(to.id),
+                            maneuver: None,
+                            phase_id: l.signal_group,
+                        })
+                        .collect(),
+                    speed_limits: l
+                        .speed_limit_mps
+                        .map(|v| SpeedLimit {
+                            kind: SpeedLimit::VEHICLE_MAX,
+                            speed_mps: v,
+                        })
+                        .into_iter()
+                        .collect(),
+                    points: l.centreline.iter().map(|p| site.geo(p[0], p[1])).collect(),
+                })
+                .collect();
+            (!lanes.is_empty()).then(|| MapLink {
+                name: Some(
+                    a.chars()
+                        .filter(|c| c.is_ascii() && !c.is_ascii_control())
+                        .take(63)
+                        .collect::<String>(),
+                )
+                .filter(|s| !s.is_empty()),
+                upstream_node: upstream(a),
+                speed_limits: vec![],
+                width_m: lanes.iter().filter_map(|l| l.width_m).sum(),
+                points: vec![],
+                movements: vec![],
+                lanes,
+            })
+        })
+        .collect();
+    let anchor = site.frame.anchor();
+    Map {
+        msg_cnt,
+        minute_of_year: Some(now.minute_of_year()),
+        nodes: vec![MapNode {
+            name: Some(
+                site.name
+                    .chars()
+                    .filter(|c| c.is_ascii() && !c.is_ascii_control())
+                    .take(63)
+                    .collect::<String>(),
+            )
+            .filter(|s| !s.is_empty()),
+            id: site.node(),
+            ref_pos: GeoPoint::new(anchor.lat_deg, anchor.lon_deg, anchor.height_m),
+            in_links: links,
+        }],
+    }
+}

@@ -1,0 +1,46 @@
+//! The world model: the road users the site knows of, at one instant. Pure state: hazards,
+//! message builders and the taps see only this snapshot.
+
+use crate::fusion::Class;
+use crate::geo::{Enu, GeoPoint, SiteFrame};
+use crate::time::Timestamp;
+
+/// One tracked road user, in the site frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WorldObject {
+    /// Stable track ID.
+    pub id: u32,
+    pub class: Class,
+    pub east_m: f64,
+    pub north_m: f64,
+    pub vel_east_mps: f64,
+    pub vel_north_mps: f64,
+    /// Direction of travel, counter-clockwise from east (from the velocity when moving).
+    pub yaw_rad: f64,
+    pub length_m: f64,
+    pub width_m: f64,
+    /// Position uncertainty: the larger standard deviation of the position covariance.
+    pub pos_std_m: f64,
+    pub speed_std_mps: f64,
+    /// Seconds since the track was created.
+    pub age_s: f64,
+}
+
+impl WorldObject {
+    pub fn speed_mps(&self) -> f64 {
+        self.vel_east_mps.hypot(self.vel_north_mps)
+    }
+
+    pub fn geo(&self, frame: &SiteFrame) -> GeoPoint {
+        let g = frame.to_geo(Enu::new(self.east_m, self.north_m, 0.0));
+        // On the road plane: the anchor's height, rather than the tangent plane's rise.
+        GeoPoint::new(g.lat_deg, g.lon_deg, frame.anchor().height_m)
+    }
+}
+
+/// The world at one instant.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WorldSnapshot {
+    pub time: Timestamp,
+    pub objects: Vec<WorldObject>,
+}
