@@ -232,11 +232,7 @@ impl Pipeline {
 
     /// The next time the pipeline wants `handle_timeout`.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        let frames = self
-            .pending
-            .iter()
-            .map(|f| self.epoch.add_secs(f.capture_s + self.cfg.reorder_window_s))
-            .min();
+        let frames = self.pending.iter().map(|f| self.release_time(f)).min();
         self.next_due.iter().flatten().copied().chain(frames).min()
     }
 
@@ -258,13 +254,18 @@ impl Pipeline {
         self.events.pop_front()
     }
 
+    /// When a frame leaves the reorder buffer. One formula, in whole microseconds, for both
+    /// `poll_timeout` and the release itself, so that a timer always releases its frame.
+    fn release_time(&self, f: &SensorFrame) -> Timestamp {
+        self.epoch.add_secs(f.capture_s + self.cfg.reorder_window_s)
+    }
+
     /// Feeds the tracker every frame whose reorder window has passed, oldest capture first.
     fn release_frames(&mut self, now: Timestamp) {
-        let horizon = now.secs_since(self.epoch) - self.cfg.reorder_window_s;
-        if !self.pending.iter().any(|f| f.capture_s <= horizon + 1e-9) {
+        if !self.pending.iter().any(|f| self.release_time(f) <= now) {
             return;
         }
-        // Stable order: capture time, then sensor.
+        // Stable order: capture time, then sensor. Release times grow with capture times.
         self.pending.sort_by(|a, b| {
             a.capture_s
                 .total_cmp(&b.capture_s)
@@ -272,7 +273,7 @@ impl Pipeline {
         });
         let n = self
             .pending
-            .partition_point(|f| f.capture_s <= horizon + 1e-9);
+            .partition_point(|f| self.release_time(f) <= now);
         for f in self.pending.drain(..n) {
             let late_s = self.last_processed_s - f.capture_s;
             let coverage = self.cfg.coverage.get(usize::from(f.sensor)).copied();
