@@ -29,10 +29,18 @@ fn busy_scenario() -> Scenario {
             let lane = f64::from(i % 20) * 4.0 - 40.0;
             let offset = f64::from(i / 20) * 40.0;
             let eastbound = i % 2 == 0;
-            let (a, b) = if eastbound { ([-400.0 + offset, lane], [30_000.0, lane]) } else { ([lane, 400.0 - offset], [lane, -30_000.0]) };
+            let (a, b) = if eastbound {
+                ([-400.0 + offset, lane], [30_000.0, lane])
+            } else {
+                ([lane, 400.0 - offset], [lane, -30_000.0])
+            };
             RoadUserSpec {
                 id: format!("u{i}"),
-                class: if i % 10 == 0 { RoadUserClass::Pedestrian } else { RoadUserClass::Car },
+                class: if i % 10 == 0 {
+                    RoadUserClass::Pedestrian
+                } else {
+                    RoadUserClass::Car
+                },
                 length_m: None,
                 width_m: None,
                 start_s: 0.0,

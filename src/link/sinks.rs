@@ -147,3 +147,136 @@ impl Sink for Tee<'_> {
         }
     }
 }
+
+/// The outputs of a run or of the service: UDP to each destination, and optionally a
+/// capture and an event log. Opened together, flushed together.
+pub struct Outputs {
+    pub udp: Option<UdpSink>,
+    pub pcap: Option<PcapSink>,
+    pub log: Option<EventLog>,
+    pcap_path: Option<std::path::PathBuf>,
+    log_path: Option<std::path::PathBuf>,
+}
+
+/// An output could not be opened or flushed: which, where, why.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} {target}: {source}")]
+pub struct OutputError {
+    pub what: &'static str,
+    pub target: String,
+    pub source: io::Error,
+}
+
+impl Outputs {
+    /// `destinations` get every message; `source` is the address captures claim it came
+    /// from. A UDP socket is opened only when there is somewhere to send.
+    pub fn open(
+        destinations: Vec<SocketAddr>,
+        source: SocketAddr,
+        pcap: Option<&Path>,
+        log: Option<&Path>,
+    ) -> Result<Self, OutputError> {
+        let err = |what, target: String| {
+            move |source| OutputError {
+                what,
+                target,
+                source,
+            }
+        };
+        let udp = if destinations.is_empty() {
+            None
+        } else {
+            Some(
+                UdpSink::new(destinations.clone())
+                    .map_err(err("UDP socket for", format!("{destinations:?}")))?,
+            )
+        };
+        let pcap_sink = match pcap {
+            Some(p) => {
+                let dst = if destinations.is_empty() {
+                    vec![DEFAULT_DESTINATION]
+                } else {
+                    destinations
+                };
+                Some(
+                    PcapSink::create(p, source, dst)
+                        .map_err(err("capture", p.display().to_string()))?,
+                )
+            }
+            None => None,
+        };
+        let log_sink = match log {
+            Some(p) => {
+                Some(EventLog::create(p).map_err(err("event log", p.display().to_string()))?)
+            }
+            None => None,
+        };
+        Ok(Self {
+            udp,
+            pcap: pcap_sink,
+            log: log_sink,
+            pcap_path: pcap.map(Path::to_path_buf),
+            log_path: log.map(Path::to_path_buf),
+        })
+    }
+
+    /// All open outputs as one sink.
+    pub fn sink(&mut self) -> Tee<'_> {
+        let mut sinks: Vec<&mut dyn Sink> = Vec::new();
+        if let Some(u) = self.udp.as_mut() {
+            sinks.push(u);
+        }
+        if let Some(p) = self.pcap.as_mut() {
+            sinks.push(p);
+        }
+        if let Some(l) = self.log.as_mut() {
+            sinks.push(l);
+        }
+        Tee(sinks)
+    }
+
+    /// Datagrams sent and failed sends over UDP.
+    pub fn udp_counts(&self) -> (u64, u64) {
+        self.udp.as_ref().map_or((0, 0), |u| (u.sent, u.errors))
+    }
+
+    /// Flushes the capture and the event log.
+    pub fn finish(self) -> Result<(), OutputError> {
+        let name = |p: &Option<std::path::PathBuf>| {
+            p.as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        };
+        if let Some(p) = self.pcap {
+            p.finish().map_err(|source| OutputError {
+                what: "capture",
+                target: name(&self.pcap_path),
+                source,
+            })?;
+        }
+        if let Some(l) = self.log {
+            l.finish().map_err(|source| OutputError {
+                what: "event log",
+                target: name(&self.log_path),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Every destination of a scenario's `output.udp` (checked at load) and `extra`.
+pub fn destinations(output: &crate::scenario::Output, extra: &[SocketAddr]) -> Vec<SocketAddr> {
+    let mut v: Vec<SocketAddr> = output.udp.iter().filter_map(|a| a.parse().ok()).collect();
+    v.extend_from_slice(extra);
+    v
+}
+
+/// The capture source address of a scenario (checked at load), or the default.
+pub fn source(output: &crate::scenario::Output) -> SocketAddr {
+    output
+        .source
+        .as_deref()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(DEFAULT_SOURCE)
+}

@@ -393,20 +393,9 @@ impl Pipeline {
         let msgs: Vec<CnMessage> = match kind {
             MessageKind::Rsm => {
                 self.update_world(now);
-                let rsm = compose::rsm(&self.cfg.site, &self.world, self.msg_cnt[k]);
-                // 16 participants per message: one RSM per chunk.
-                rsm.participants
-                    .chunks(crate::v2x::cn::rsm::MAX_PARTICIPANTS)
-                    .map(|c| {
-                        let m = crate::v2x::cn::rsm::Rsm {
-                            participants: c.to_vec(),
-                            msg_cnt: self.msg_cnt[k],
-                            ..rsm.clone()
-                        };
-                        self.msg_cnt[k] = self.msg_cnt[k].wrapping_add(1);
-                        CnMessage::Rsm(m)
-                    })
-                    .collect()
+                let parts = compose::rsm(&self.cfg.site, &self.world, self.msg_cnt[k]).split();
+                self.msg_cnt[k] = self.msg_cnt[k].wrapping_add(parts.len() as u32);
+                parts.into_iter().map(CnMessage::Rsm).collect()
             }
             MessageKind::Spat => {
                 self.cfg.signal.states_at(now, &mut self.signal_buf);

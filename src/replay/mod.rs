@@ -2,8 +2,8 @@
 //! Same input, same bytes out.
 
 use crate::clock::{Clock, VirtualClock};
-use crate::link::sinks::{EventLog, PcapSink, Tee, UdpSink, DEFAULT_DESTINATION, DEFAULT_SOURCE};
-use crate::pipeline::driver::{ScenarioDriver, Sink};
+use crate::link::sinks::{self, OutputError, Outputs};
+use crate::pipeline::driver::ScenarioDriver;
 use crate::pipeline::{MessageKind, PipelineStats};
 use crate::scenario::Scenario;
 use serde::Serialize;
@@ -26,12 +26,8 @@ pub struct RunOptions {
 pub enum ReplayError {
     #[error("tracker configuration: {0}")]
     Tracker(#[from] crate::fusion::ConfigError),
-    #[error("{what} {path}: {source}")]
-    Output {
-        what: &'static str,
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Output(#[from] OutputError),
 }
 
 /// What a run did, for people and for scripts.
@@ -107,61 +103,19 @@ impl fmt::Display for RunSummary {
 
 /// Runs a scenario from start to end on the virtual clock.
 pub fn run(s: &Scenario, name: &str, opts: &RunOptions) -> Result<RunSummary, ReplayError> {
-    let out_err = |what: &'static str, path: &std::path::Path| {
-        let path = path.display().to_string();
-        move |source| ReplayError::Output { what, path, source }
-    };
-    // The scenario's addresses were checked at load.
-    let mut destinations: Vec<SocketAddr> =
-        s.output.udp.iter().filter_map(|a| a.parse().ok()).collect();
-    destinations.extend(opts.udp.iter().copied());
-    let source = s
-        .output
-        .source
-        .as_deref()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(DEFAULT_SOURCE);
-    let mut pcap = match &opts.pcap {
-        Some(p) => {
-            let dst = if destinations.is_empty() {
-                vec![DEFAULT_DESTINATION]
-            } else {
-                destinations.clone()
-            };
-            Some(PcapSink::create(p, source, dst).map_err(out_err("capture", p))?)
-        }
-        None => None,
-    };
-    let mut udp = if destinations.is_empty() {
-        None
-    } else {
-        Some(
-            UdpSink::new(destinations.clone())
-                .map_err(out_err("UDP socket for", std::path::Path::new("output")))?,
-        )
-    };
-    let mut log = match &opts.event_log {
-        Some(p) => Some(EventLog::create(p).map_err(out_err("event log", p))?),
-        None => None,
-    };
-
+    let mut out = Outputs::open(
+        sinks::destinations(&s.output, &opts.udp),
+        sinks::source(&s.output),
+        opts.pcap.as_deref(),
+        opts.event_log.as_deref(),
+    )?;
     let start = s.start();
     let end = start.add_secs(s.run.duration_s);
     let clock = VirtualClock::new(start);
     let mut driver = ScenarioDriver::new(s, start)?;
     let wall = std::time::Instant::now();
     {
-        let mut sinks: Vec<&mut dyn Sink> = Vec::new();
-        if let Some(p) = pcap.as_mut() {
-            sinks.push(p);
-        }
-        if let Some(u) = udp.as_mut() {
-            sinks.push(u);
-        }
-        if let Some(l) = log.as_mut() {
-            sinks.push(l);
-        }
-        let mut sink = Tee(sinks);
+        let mut sink = out.sink();
         loop {
             let next = driver.next_time();
             if next >= end {
@@ -172,20 +126,8 @@ pub fn run(s: &Scenario, name: &str, opts: &RunOptions) -> Result<RunSummary, Re
         }
     }
     let wall_s = wall.elapsed().as_secs_f64();
-    if let Some(p) = pcap {
-        p.finish().map_err(out_err(
-            "capture",
-            opts.pcap.as_deref().unwrap_or(std::path::Path::new("?")),
-        ))?;
-    }
-    if let Some(l) = log {
-        l.finish().map_err(out_err(
-            "event log",
-            opts.event_log
-                .as_deref()
-                .unwrap_or(std::path::Path::new("?")),
-        ))?;
-    }
+    let (udp_sent, udp_errors) = out.udp_counts();
+    out.finish()?;
     let stats: &PipelineStats = driver.pipeline().stats();
     let eval = driver.evaluation();
     let (seen, tracked) = eval.road_users();
@@ -205,7 +147,7 @@ pub fn run(s: &Scenario, name: &str, opts: &RunOptions) -> Result<RunSummary, Re
         tracked_share: eval.tracked_share(),
         road_users_seen: seen,
         road_users_tracked: tracked,
-        udp_sent: udp.as_ref().map_or(0, |u| u.sent),
-        udp_errors: udp.as_ref().map_or(0, |u| u.errors),
+        udp_sent,
+        udp_errors,
     })
 }

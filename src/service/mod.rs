@@ -3,8 +3,8 @@
 //! in real time; its outputs UDP (plus an optional capture and event log).
 
 use crate::clock::{Clock, SystemClock};
-use crate::link::sinks::{EventLog, PcapSink, Tee, UdpSink, DEFAULT_DESTINATION, DEFAULT_SOURCE};
-use crate::pipeline::driver::{ScenarioDriver, Sink};
+use crate::link::sinks::{self, OutputError, Outputs};
+use crate::pipeline::driver::ScenarioDriver;
 use crate::pipeline::PipelineStats;
 use crate::scenario::Scenario;
 use std::future::Future;
@@ -23,12 +23,8 @@ pub struct ServeOptions {
 pub enum ServeError {
     #[error("tracker configuration: {0}")]
     Tracker(#[from] crate::fusion::ConfigError),
-    #[error("{what} {path}: {source}")]
-    Output {
-        what: &'static str,
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Output(#[from] OutputError),
 }
 
 /// What the service did before it stopped.
@@ -46,50 +42,18 @@ pub async fn serve(
     opts: &ServeOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<ServeSummary, ServeError> {
-    let err =
-        |what: &'static str, path: String| move |source| ServeError::Output { what, path, source };
-    let mut destinations: Vec<SocketAddr> =
-        s.output.udp.iter().filter_map(|a| a.parse().ok()).collect();
-    destinations.extend(opts.udp.iter().copied());
-    let source = s
-        .output
-        .source
-        .as_deref()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(DEFAULT_SOURCE);
-    let mut udp =
-        UdpSink::new(destinations.clone()).map_err(err("UDP socket", "0.0.0.0:0".into()))?;
-    let mut pcap = match &opts.pcap {
-        Some(p) => {
-            let dst = if destinations.is_empty() {
-                vec![DEFAULT_DESTINATION]
-            } else {
-                destinations.clone()
-            };
-            Some(
-                PcapSink::create(p, source, dst)
-                    .map_err(err("capture", p.display().to_string()))?,
-            )
-        }
-        None => None,
-    };
-    let mut log = match &opts.event_log {
-        Some(p) => Some(EventLog::create(p).map_err(err("event log", p.display().to_string()))?),
-        None => None,
-    };
+    let mut out = Outputs::open(
+        sinks::destinations(&s.output, &opts.udp),
+        sinks::source(&s.output),
+        opts.pcap.as_deref(),
+        opts.event_log.as_deref(),
+    )?;
     let clock = SystemClock;
     let epoch = clock.now();
     let mut driver = ScenarioDriver::new(s, epoch)?;
     tokio::pin!(shutdown);
     {
-        let mut sinks: Vec<&mut dyn Sink> = vec![&mut udp];
-        if let Some(p) = pcap.as_mut() {
-            sinks.push(p);
-        }
-        if let Some(l) = log.as_mut() {
-            sinks.push(l);
-        }
-        let mut sink = Tee(sinks);
+        let mut sink = out.sink();
         loop {
             let wait_us = driver
                 .next_time()
@@ -103,28 +67,12 @@ pub async fn serve(
             driver.step(clock.now(), &mut sink);
         }
     }
-    if let Some(p) = pcap {
-        p.finish().map_err(err(
-            "capture",
-            opts.pcap
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-        ))?;
-    }
-    if let Some(l) = log {
-        l.finish().map_err(err(
-            "event log",
-            opts.event_log
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-        ))?;
-    }
+    let (udp_sent, udp_errors) = out.udp_counts();
+    out.finish()?;
     Ok(ServeSummary {
         ran_s: clock.now().secs_since(epoch),
         stats: driver.pipeline().stats().clone(),
-        udp_sent: udp.sent,
-        udp_errors: udp.errors,
+        udp_sent,
+        udp_errors,
     })
 }

@@ -203,21 +203,26 @@ impl Rsm {
         ))
     }
 
-    /// As many RSMs as the participants need, 16 to a message, with consecutive message
-    /// counts starting at `msg_cnt`; none when there is nobody to report.
-    pub fn to_frames(&self) -> Vec<cn::MessageFrame> {
+    /// The participants split into RSMs of at most 16, with consecutive message counts
+    /// starting at `msg_cnt`; none when there is nobody to report.
+    pub fn split(&self) -> Vec<Rsm> {
         self.participants
             .chunks(MAX_PARTICIPANTS)
             .enumerate()
-            .filter_map(|(i, chunk)| {
-                let part = Rsm {
-                    msg_cnt: self.msg_cnt.wrapping_add(i as u32),
-                    rsu_id: self.rsu_id,
-                    ref_pos: self.ref_pos,
-                    participants: chunk.to_vec(),
-                };
-                part.to_cn().ok().map(cn::MessageFrame::rsmFrame)
+            .map(|(i, chunk)| Rsm {
+                msg_cnt: self.msg_cnt.wrapping_add(i as u32),
+                rsu_id: self.rsu_id,
+                ref_pos: self.ref_pos,
+                participants: chunk.to_vec(),
             })
+            .collect()
+    }
+
+    /// [`Rsm::split`], built into frames.
+    pub fn to_frames(&self) -> Result<Vec<cn::MessageFrame>, BuildError> {
+        self.split()
+            .iter()
+            .map(|m| m.to_cn().map(cn::MessageFrame::rsmFrame))
             .collect()
     }
 
@@ -234,5 +239,65 @@ impl Rsm {
                 .map(|p| Participant::from_cn(p, &ref_pos))
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn more_than_sixteen_participants_make_several_messages() {
+        let r = GeoPoint::new(31.0, 121.0, None);
+        let p = |i: u16| Participant {
+            kind: ParticipantKind::Motor,
+            ptc_id: i,
+            source: Source::Fused,
+            vehicle_id: None,
+            time_of_minute_s: 1.0,
+            position: r,
+            position_accuracy: PositionAccuracy::default(),
+            transmission: None,
+            speed_mps: Some(1.0),
+            yaw_rad: Some(0.0),
+            steering_rad: None,
+            motion_accuracy: None,
+            accel: None,
+            size: Size {
+                width_m: 1.8,
+                length_m: 4.6,
+                height_m: None,
+            },
+            vehicle_class: None,
+        };
+        let rsm = |n: u16| Rsm {
+            msg_cnt: 126,
+            rsu_id: [1; 8],
+            ref_pos: r,
+            participants: (0..n).map(p).collect(),
+        };
+        assert!(rsm(0).to_frames().is_ok_and(|f| f.is_empty()));
+        assert_eq!(rsm(16).split().len(), 1);
+        let parts = rsm(33).split();
+        assert_eq!(
+            parts
+                .iter()
+                .map(|m| m.participants.len())
+                .collect::<Vec<_>>(),
+            [16, 16, 1]
+        );
+        assert_eq!(
+            parts
+                .iter()
+                .map(|m| m.to_cn().map(|c| c.msg_cnt.0).ok())
+                .collect::<Vec<_>>(),
+            [Some(126), Some(127), Some(0)]
+        );
+        assert_eq!(parts[2].participants[0].ptc_id, 32);
+        assert!(matches!(
+            rsm(17).to_cn(),
+            Err(BuildError::Count { got: 17, .. })
+        ));
+        assert_eq!(rsm(33).to_frames().map(|f| f.len()).ok(), Some(3));
     }
 }
