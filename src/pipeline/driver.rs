@@ -27,7 +27,8 @@ pub struct Evaluation {
     pub samples: u64,
     sq_error_sum: f64,
     pub matched: u64,
-    /// True road users within some sensor's view at the sample times.
+    /// True road users some sensor could detect (in range and view, not occluded) at the
+    /// sample times.
     pub visible: u64,
     ever_visible: BTreeSet<usize>,
     ever_matched: BTreeSet<usize>,
@@ -139,8 +140,9 @@ impl ScenarioDriver {
                 let t = self.sensors[i].next_capture_s();
                 self.truth.states_at(t, &mut self.truth_buf);
                 let mut frame = SensorFrame::default();
-                self.sensors[i].capture(&self.truth_buf, &mut frame);
-                self.inflight.push(frame);
+                if self.sensors[i].capture(&self.truth_buf, &mut frame) {
+                    self.inflight.push(frame);
+                }
                 continue;
             }
             if let Some(i) = self
@@ -179,10 +181,11 @@ impl ScenarioDriver {
     fn evaluate(&mut self, now: Timestamp) {
         let t = now.secs_since(self.epoch);
         self.truth.states_at(t, &mut self.truth_buf);
+        // In view: some sensor could detect it (in range and field of view, not hidden).
         let visible: Vec<&TruthState> = self
             .truth_buf
             .iter()
-            .filter(|s| self.sensors.iter().any(|x| x.sees(s.east_m, s.north_m)))
+            .filter(|s| self.sensors.iter().any(|x| x.can_see(s, &self.truth_buf)))
             .collect();
         let objects = &self.pipeline.world().objects;
         let mut pairs: Vec<(f64, usize, usize)> = Vec::new();

@@ -105,6 +105,9 @@ pub struct PipelineConfig {
     pub reorder_window_s: f64,
     /// Each sensor's coverage, by sensor index: a track outside it is not missed by its frames.
     pub coverage: Vec<Coverage>,
+    /// Each sensor's clock minus the site clock, by sensor index: frames are stamped in the
+    /// sensor's clock and corrected on arrival.
+    pub clock_offsets_s: Vec<f64>,
 }
 
 impl PipelineConfig {
@@ -112,8 +115,12 @@ impl PipelineConfig {
     pub fn from_scenario(s: &Scenario, epoch: Timestamp) -> Self {
         let mut rsu_id = [b' '; 8];
         rsu_id.copy_from_slice(&s.site.rsu_id.as_bytes()[..8.min(s.site.rsu_id.len())]);
-        // A frame captured at c has arrived by c + the largest latency.
-        let max_latency = s.sensors.iter().map(|x| x.latency_s).fold(0.0, f64::max);
+        // A frame captured at c has arrived by c + the largest latency (with its jitter).
+        let max_latency = s
+            .sensors
+            .iter()
+            .map(|x| x.latency_s + x.latency_jitter_s)
+            .fold(0.0, f64::max);
         Self {
             site: SiteIdentity {
                 name: s.site.name.clone(),
@@ -128,6 +135,7 @@ impl PipelineConfig {
             tracker: TrackerConfig::default(),
             reorder_window_s: max_latency,
             coverage: s.sensors.iter().map(Coverage::of).collect(),
+            clock_offsets_s: s.sensors.iter().map(|x| x.clock_offset_s).collect(),
         }
     }
 }
@@ -223,7 +231,20 @@ impl Pipeline {
     }
 
     /// A sensor frame has arrived. Its capture time is in seconds since the epoch.
-    pub fn handle_frame(&mut self, now: Timestamp, frame: SensorFrame) {
+    pub fn handle_frame(&mut self, now: Timestamp, mut frame: SensorFrame) {
+        // Into the site clock.
+        let offset = self
+            .cfg
+            .clock_offsets_s
+            .get(usize::from(frame.sensor))
+            .copied()
+            .unwrap_or(0.0);
+        if offset != 0.0 {
+            frame.capture_s -= offset;
+            for d in &mut frame.detections {
+                d.t -= offset;
+            }
+        }
         self.stats.frames += 1;
         self.stats.detections += frame.detections.len() as u64;
         self.pending.push(frame);

@@ -268,6 +268,31 @@ pub struct SensorSpec {
     #[serde(default)]
     pub azimuth_noise_deg: Option<f64>,
     pub detection_probability: f64,
+    /// Latency varies uniformly within ± this around `latency_s`.
+    #[serde(default)]
+    pub latency_jitter_s: f64,
+    /// The sensor's clock minus the site clock: it stamps its frames in its own time, and
+    /// ingest corrects by this (known, configured) offset.
+    #[serde(default)]
+    pub clock_offset_s: f64,
+    /// Mean number of false detections per frame, spread over the field of view.
+    #[serde(default)]
+    pub false_alarms_per_frame: f64,
+    /// Radar multipath: the chance per detected object of a ghost at a longer range along the
+    /// same bearing.
+    #[serde(default)]
+    pub ghost_probability: f64,
+    /// Whether objects hidden behind nearer objects along the line of sight are missed.
+    #[serde(default = "yes")]
+    pub occlusion: bool,
+    /// Intervals `[start_s, end_s]` (since the scenario start) in which the sensor delivers
+    /// nothing.
+    #[serde(default)]
+    pub outages: Vec<[f64; 2]>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Parses an RFC 3339 UTC time (`YYYY-MM-DDTHH:MM:SS[.fff]Z` or with `+00:00`).
@@ -427,6 +452,32 @@ impl Scenario {
             }
             if !(0.0..=1.0).contains(&s.detection_probability) {
                 return Err((k("detection_probability"), "must be within 0..=1".into()));
+            }
+            non_negative(&k("latency_jitter_s"), s.latency_jitter_s)?;
+            if s.latency_jitter_s > s.latency_s {
+                return Err((
+                    k("latency_jitter_s"),
+                    "cannot exceed latency_s (no delivery before capture)".into(),
+                ));
+            }
+            finite(&k("clock_offset_s"), s.clock_offset_s)?;
+            if s.clock_offset_s.abs() > 3600.0 {
+                return Err((k("clock_offset_s"), "more than an hour".into()));
+            }
+            non_negative(&k("false_alarms_per_frame"), s.false_alarms_per_frame)?;
+            if s.false_alarms_per_frame > 1000.0 {
+                return Err((k("false_alarms_per_frame"), "more than 1000".into()));
+            }
+            if !(0.0..=1.0).contains(&s.ghost_probability) {
+                return Err((k("ghost_probability"), "must be within 0..=1".into()));
+            }
+            for (j, [a, b]) in s.outages.iter().enumerate() {
+                let kj = format!("sensors[{i}].outages[{j}]");
+                non_negative(&kj, *a)?;
+                non_negative(&kj, *b)?;
+                if b <= a {
+                    return Err((kj, "end must be after start".into()));
+                }
             }
         }
         let mut ids = std::collections::BTreeSet::new();

@@ -16,6 +16,7 @@ pub struct TruthState {
     pub yaw_rad: f64,
     pub length_m: f64,
     pub width_m: f64,
+    pub height_m: f64,
 }
 
 impl TruthState {
@@ -31,6 +32,7 @@ pub struct Trajectory {
     class: RoadUserClass,
     length_m: f64,
     width_m: f64,
+    height_m: f64,
     start_s: f64,
     points: Vec<[f64; 2]>,
     /// Distance along the path at each point.
@@ -42,7 +44,7 @@ pub struct Trajectory {
 
 impl Trajectory {
     pub fn new(index: usize, spec: &RoadUserSpec) -> Self {
-        let (l, w, _) = spec.class.default_size();
+        let (l, w, h) = spec.class.default_size();
         let mut cum = Vec::with_capacity(spec.path.len());
         let mut acc = 0.0;
         for (i, p) in spec.path.iter().enumerate() {
@@ -69,6 +71,7 @@ impl Trajectory {
             class: spec.class,
             length_m: spec.length_m.unwrap_or(l),
             width_m: spec.width_m.unwrap_or(w),
+            height_m: h,
             start_s: spec.start_s,
             points: spec.path.clone(),
             cum,
@@ -144,6 +147,7 @@ impl Trajectory {
             yaw_rad: uy.atan2(ux),
             length_m: self.length_m,
             width_m: self.width_m,
+            height_m: self.height_m,
         })
     }
 }
