@@ -2,6 +2,8 @@
 //! range, rate, latency, detection probability and noise, with its own seeded random
 //! stream. Honest from the start: nothing outside the range or the field of view is seen.
 
+pub mod ars408;
+
 use crate::fusion::{Class, Detection};
 use crate::geo::wrap_pi;
 use crate::rng::Rng;
