@@ -4,6 +4,7 @@
 //! is the library behind the `roadsight` binary; each module is one concept.
 
 pub mod clock;
+pub mod eval;
 pub mod fusion;
 pub mod geo;
 pub mod link;

@@ -42,6 +42,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Replay a scenario and measure the tracking against its ground truth: GOSPA, MOTA,
+    /// MOTP, IDF1, ID switches, position and speed RMSE per class, share tracked.
+    Eval {
+        /// Scenario file; the bundled default when absent.
+        scenario: Option<PathBuf>,
+        /// Print the metrics as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the live service on the real clock until SIGINT or SIGTERM.
     Serve {
         /// Site configuration (the scenario format: site, map, signals, sensors, outputs).
@@ -137,6 +146,63 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&summary)?);
             } else {
                 print!("{summary}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { scenario, json } => {
+            let (s, name) = load(scenario.as_deref())?;
+            let summary =
+                roadsight::replay::run(&s, &name, &roadsight::replay::RunOptions::default())?;
+            let m = &summary.metrics;
+            if json {
+                println!("{}", serde_json::to_string_pretty(m)?);
+            } else {
+                let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.3}"));
+                println!("scenario          {name}");
+                println!(
+                    "frames            {} (every RSM cycle), {} road users in view",
+                    m.frames, m.truth_objects
+                );
+                println!(
+                    "GOSPA             {} (p = {}, c = {} m, α = {}; localisation {}, missed {}, false {})",
+                    f(m.gospa),
+                    m.gospa_p,
+                    m.gospa_c_m,
+                    m.gospa_alpha,
+                    f(m.gospa_localisation),
+                    f(m.gospa_missed),
+                    f(m.gospa_false)
+                );
+                println!(
+                    "MOTA              {}   MOTP {} m   IDF1 {}   ID switches {}",
+                    f(m.mota),
+                    f(m.motp_m),
+                    f(m.idf1),
+                    m.id_switches
+                );
+                println!(
+                    "matches           {}   misses {}   false positives {}",
+                    m.matches, m.misses, m.false_positives
+                );
+                println!(
+                    "position RMSE     {} m   speed RMSE {} m/s",
+                    f(m.position_rmse_m),
+                    f(m.speed_rmse_mps)
+                );
+                println!(
+                    "tracked           {} of road users (matched in ≥ {:.0} % of their frames)",
+                    f(m.tracked_fraction),
+                    m.tracked_min_fraction * 100.0
+                );
+                for (class, c) in &m.by_class {
+                    println!(
+                        "  {class:<12} {:>4} road users   position RMSE {} m   speed RMSE {} m/s   tracked {}",
+                        c.truth_objects,
+                        f(c.position_rmse_m),
+                        f(c.speed_rmse_mps),
+                        f(c.tracked_fraction)
+                    );
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

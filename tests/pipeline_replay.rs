@@ -174,3 +174,44 @@ fn tracking_quality_on_the_default_scenario() {
     assert_eq!(r.road_users_seen, s.road_users.len());
     assert_eq!(r.failed_messages, 0);
 }
+
+#[test]
+fn eval_json_on_the_default_scenario() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_roadsight"))
+        .args(["eval", "--json"])
+        .output()
+        .expect("run eval");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    for key in [
+        "gospa",
+        "mota",
+        "motp_m",
+        "idf1",
+        "id_switches",
+        "position_rmse_m",
+        "speed_rmse_mps",
+        "tracked_fraction",
+        "by_class",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    // Measured on this tracker: GOSPA 2.03, MOTA 0.930, IDF1 0.900, 19 ID switches,
+    // position RMSE 0.313 m, speed RMSE 0.538 m/s, every road user tracked.
+    assert!(f("gospa") < 2.3, "{}", f("gospa"));
+    assert!(f("mota") > 0.91, "{}", f("mota"));
+    assert!(f("idf1") > 0.87, "{}", f("idf1"));
+    assert!(f("position_rmse_m") < 0.36, "{}", f("position_rmse_m"));
+    assert!(f("speed_rmse_mps") < 0.62, "{}", f("speed_rmse_mps"));
+    assert!(f("tracked_fraction") >= 0.99, "{}", f("tracked_fraction"));
+    assert!(v["id_switches"].as_u64().unwrap_or(u64::MAX) <= 25);
+    assert!(v["by_class"]["car"]["position_rmse_m"].as_f64().is_some());
+    assert!(v["by_class"]["pedestrian"]["tracked_fraction"]
+        .as_f64()
+        .is_some());
+}

@@ -74,6 +74,9 @@ pub struct ScenarioDriver {
     truth_buf: Vec<TruthState>,
     eval: Evaluation,
     last_eval: Option<Timestamp>,
+    metrics: crate::eval::Evaluator,
+    metric_errors: u64,
+    frame_buf: crate::eval::Frame,
 }
 
 impl ScenarioDriver {
@@ -95,6 +98,18 @@ impl ScenarioDriver {
             truth_buf: Vec::new(),
             eval: Evaluation::default(),
             last_eval: None,
+            metrics: crate::eval::Evaluator::new(crate::eval::Params::default()).map_err(|_| {
+                crate::fusion::ConfigError {
+                    field: "eval params",
+                    reason: "invalid defaults",
+                }
+            })?,
+            metric_errors: 0,
+            frame_buf: crate::eval::Frame {
+                time_s: 0.0,
+                truth: Vec::new(),
+                tracks: Vec::new(),
+            },
         })
     }
 
@@ -104,6 +119,12 @@ impl ScenarioDriver {
 
     pub fn evaluation(&self) -> &Evaluation {
         &self.eval
+    }
+
+    /// The multi-object tracking metrics (GOSPA, CLEAR MOT, IDF1 …) of the run so far,
+    /// sampled at every RSM cycle over the road users some sensor could detect.
+    pub fn metrics(&self) -> crate::eval::Report {
+        self.metrics.report()
     }
 
     fn at(&self, s: f64) -> Timestamp {
@@ -188,6 +209,29 @@ impl ScenarioDriver {
             .filter(|s| self.sensors.iter().any(|x| x.can_see(s, &self.truth_buf)))
             .collect();
         let objects = &self.pipeline.world().objects;
+        let f = &mut self.frame_buf;
+        f.time_s = t;
+        f.truth.clear();
+        f.truth.extend(visible.iter().map(|s| crate::eval::Object {
+            id: s.index as u64,
+            class: format!("{:?}", s.class).to_lowercase(),
+            east_m: s.east_m,
+            north_m: s.north_m,
+            vel_east_mps: s.vel_east_mps,
+            vel_north_mps: s.vel_north_mps,
+        }));
+        f.tracks.clear();
+        f.tracks.extend(objects.iter().map(|o| crate::eval::Object {
+            id: u64::from(o.id),
+            class: format!("{:?}", o.class).to_lowercase(),
+            east_m: o.east_m,
+            north_m: o.north_m,
+            vel_east_mps: o.vel_east_mps,
+            vel_north_mps: o.vel_north_mps,
+        }));
+        if self.metrics.push(&self.frame_buf).is_err() {
+            self.metric_errors += 1;
+        }
         let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
         for (i, s) in visible.iter().enumerate() {
             for (j, o) in objects.iter().enumerate() {

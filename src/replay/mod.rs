@@ -50,6 +50,8 @@ pub struct RunSummary {
     pub road_users_tracked: usize,
     pub udp_sent: u64,
     pub udp_errors: u64,
+    /// Multi-object tracking metrics against the ground truth.
+    pub metrics: crate::eval::Report,
 }
 
 impl fmt::Display for RunSummary {
@@ -149,5 +151,6 @@ pub fn run(s: &Scenario, name: &str, opts: &RunOptions) -> Result<RunSummary, Re
         road_users_tracked: tracked,
         udp_sent,
         udp_errors,
+        metrics: driver.metrics(),
     })
 }
