@@ -77,6 +77,7 @@ pub struct ScenarioDriver {
     metrics: crate::eval::Evaluator,
     metric_errors: u64,
     frame_buf: crate::eval::Frame,
+    evaluate: bool,
 }
 
 impl ScenarioDriver {
@@ -110,7 +111,14 @@ impl ScenarioDriver {
                 truth: Vec::new(),
                 tracks: Vec::new(),
             },
+            evaluate: true,
         })
+    }
+
+    /// Stops measuring against the ground truth (for timing the pipeline alone).
+    pub fn without_evaluation(mut self) -> Self {
+        self.evaluate = false;
+        self
     }
 
     pub fn pipeline(&self) -> &Pipeline {
@@ -191,7 +199,7 @@ impl ScenarioDriver {
             sink.event(&ev);
         }
         // The world model is refreshed at every RSM cycle (with or without participants).
-        if self.pipeline.world().time == now && self.last_eval != Some(now) {
+        if self.evaluate && self.pipeline.world().time == now && self.last_eval != Some(now) {
             self.last_eval = Some(now);
             self.evaluate(now);
         }

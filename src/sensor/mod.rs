@@ -3,6 +3,7 @@
 //! stream. Honest from the start: nothing outside the range or the field of view is seen.
 
 pub mod ars408;
+pub mod camera;
 
 use crate::fusion::{Class, Detection};
 use crate::geo::wrap_pi;
