@@ -148,6 +148,17 @@ impl Sink for Tee<'_> {
     }
 }
 
+/// Where a run or the service sends its outputs, besides the scenario's `output.udp`.
+#[derive(Debug, Clone, Default)]
+pub struct OutputOptions {
+    /// Also send every message to these addresses.
+    pub udp: Vec<SocketAddr>,
+    /// Write every message into this capture.
+    pub pcap: Option<std::path::PathBuf>,
+    /// Write the event log (JSON lines) here.
+    pub event_log: Option<std::path::PathBuf>,
+}
+
 /// The outputs of a run or of the service: UDP to each destination, and optionally a
 /// capture and an event log. Opened together, flushed together.
 pub struct Outputs {
@@ -218,6 +229,19 @@ impl Outputs {
             pcap_path: pcap.map(Path::to_path_buf),
             log_path: log.map(Path::to_path_buf),
         })
+    }
+
+    /// The outputs of a scenario (its `output` section) and of the command line.
+    pub fn for_scenario(
+        output: &crate::scenario::Output,
+        opts: &OutputOptions,
+    ) -> Result<Self, OutputError> {
+        Self::open(
+            destinations(output, &opts.udp),
+            source(output),
+            opts.pcap.as_deref(),
+            opts.event_log.as_deref(),
+        )
     }
 
     /// All open outputs as one sink.

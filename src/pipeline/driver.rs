@@ -18,6 +18,15 @@ pub trait Sink {
     fn event(&mut self, _ev: &Event) {}
 }
 
+/// A run (replay or live) could not start or finish.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("tracker configuration: {0}")]
+    Tracker(#[from] crate::fusion::ConfigError),
+    #[error(transparent)]
+    Output(#[from] crate::link::sinks::OutputError),
+}
+
 /// Gate for matching a track to a true road user when measuring accuracy.
 pub const EVAL_GATE_M: f64 = 3.0;
 

@@ -2,33 +2,16 @@
 //! Same input, same bytes out.
 
 use crate::clock::{Clock, VirtualClock};
-use crate::link::sinks::{self, OutputError, Outputs};
+use crate::link::sinks::Outputs;
 use crate::pipeline::driver::ScenarioDriver;
 use crate::pipeline::{MessageKind, PipelineStats};
 use crate::scenario::Scenario;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 
-#[derive(Debug, Clone, Default)]
-pub struct RunOptions {
-    /// Write every message into this capture.
-    pub pcap: Option<PathBuf>,
-    /// Send every message to these addresses (besides the scenario's `output.udp`).
-    pub udp: Vec<SocketAddr>,
-    /// Write the event log (JSON lines) here.
-    pub event_log: Option<PathBuf>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ReplayError {
-    #[error("tracker configuration: {0}")]
-    Tracker(#[from] crate::fusion::ConfigError),
-    #[error(transparent)]
-    Output(#[from] OutputError),
-}
+pub use crate::link::sinks::OutputOptions as RunOptions;
+pub use crate::pipeline::driver::RunError;
 
 /// What a run did, for people and for scripts.
 #[derive(Debug, Clone, Serialize)]
@@ -104,13 +87,8 @@ impl fmt::Display for RunSummary {
 }
 
 /// Runs a scenario from start to end on the virtual clock.
-pub fn run(s: &Scenario, name: &str, opts: &RunOptions) -> Result<RunSummary, ReplayError> {
-    let mut out = Outputs::open(
-        sinks::destinations(&s.output, &opts.udp),
-        sinks::source(&s.output),
-        opts.pcap.as_deref(),
-        opts.event_log.as_deref(),
-    )?;
+pub fn run(s: &Scenario, name: &str, opts: &RunOptions) -> Result<RunSummary, RunError> {
+    let mut out = Outputs::for_scenario(&s.output, opts)?;
     let start = s.start();
     let end = start.add_secs(s.run.duration_s);
     let clock = VirtualClock::new(start);

@@ -3,29 +3,14 @@
 //! in real time; its outputs UDP (plus an optional capture and event log).
 
 use crate::clock::{Clock, SystemClock};
-use crate::link::sinks::{self, OutputError, Outputs};
+use crate::link::sinks::Outputs;
 use crate::pipeline::driver::ScenarioDriver;
 use crate::pipeline::PipelineStats;
 use crate::scenario::Scenario;
 use std::future::Future;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 
-#[derive(Debug, Clone, Default)]
-pub struct ServeOptions {
-    /// Extra UDP destinations besides the configuration's `output.udp`.
-    pub udp: Vec<SocketAddr>,
-    pub pcap: Option<PathBuf>,
-    pub event_log: Option<PathBuf>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    #[error("tracker configuration: {0}")]
-    Tracker(#[from] crate::fusion::ConfigError),
-    #[error(transparent)]
-    Output(#[from] OutputError),
-}
+pub use crate::link::sinks::OutputOptions as ServeOptions;
+pub use crate::pipeline::driver::RunError;
 
 /// What the service did before it stopped.
 #[derive(Debug, Clone)]
@@ -41,13 +26,8 @@ pub async fn serve(
     s: &Scenario,
     opts: &ServeOptions,
     shutdown: impl Future<Output = ()>,
-) -> Result<ServeSummary, ServeError> {
-    let mut out = Outputs::open(
-        sinks::destinations(&s.output, &opts.udp),
-        sinks::source(&s.output),
-        opts.pcap.as_deref(),
-        opts.event_log.as_deref(),
-    )?;
+) -> Result<ServeSummary, RunError> {
+    let mut out = Outputs::for_scenario(&s.output, opts)?;
     let clock = SystemClock;
     let epoch = clock.now();
     let mut driver = ScenarioDriver::new(s, epoch)?;
