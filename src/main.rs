@@ -38,6 +38,9 @@ enum Command {
         /// Write the event log (one JSON object per line) here.
         #[arg(long, value_name = "FILE")]
         events: Option<PathBuf>,
+        /// Export every sensor frame and evaluation instant (JSON lines), for reference trackers.
+        #[arg(long, value_name = "FILE")]
+        export: Option<PathBuf>,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
@@ -133,6 +136,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             pcap,
             udp,
             events,
+            export,
             json,
         } => {
             let (s, name) = load(scenario.as_deref())?;
@@ -140,6 +144,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 pcap,
                 udp,
                 event_log: events,
+                export,
             };
             let summary = roadsight::replay::run(&s, &name, &opts)?;
             if json {
@@ -218,6 +223,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 udp,
                 pcap,
                 event_log: events,
+                export: None,
             };
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

@@ -215,3 +215,35 @@ fn eval_json_on_the_default_scenario() {
         .as_f64()
         .is_some());
 }
+
+#[test]
+fn export_of_frames_and_evaluation_instants() {
+    let s = Scenario::default_scenario().expect("default scenario");
+    let path = temp("export.jsonl");
+    let r = run(
+        &s,
+        "default",
+        &RunOptions {
+            export: Some(path.clone()),
+            ..Default::default()
+        },
+    )
+    .expect("run");
+    let text = std::fs::read_to_string(&path).expect("export");
+    std::fs::remove_file(&path).ok();
+    let (mut frames, mut evals, mut dets) = (0u64, 0usize, 0u64);
+    for line in text.lines() {
+        let v: Value = serde_json::from_str(line).expect("json line");
+        if let Some(f) = v.get("frame") {
+            frames += 1;
+            dets += f["detections"].as_array().map_or(0, |d| d.len() as u64);
+        } else if v.get("eval").is_some() {
+            evals += 1;
+        } else {
+            panic!("unknown line {line}");
+        }
+    }
+    assert_eq!(frames, r.sensor_frames);
+    assert_eq!(dets, r.detections);
+    assert_eq!(evals, r.metrics.frames);
+}

@@ -146,11 +146,88 @@ impl Sink for Tee<'_> {
             s.event(ev);
         }
     }
+
+    fn sensor_frame(&mut self, f: &crate::sensor::SensorFrame) {
+        for s in &mut self.0 {
+            s.sensor_frame(f);
+        }
+    }
+
+    fn evaluation_frame(&mut self, f: &crate::eval::Frame) {
+        for s in &mut self.0 {
+            s.evaluation_frame(f);
+        }
+    }
+}
+
+/// Exports what the tracker saw and what it made, for reference trackers and metrics: one
+/// JSON object per line, `{"frame": …}` for each sensor frame as delivered (detections in
+/// the site frame, stamped in the sensor's clock, with the sensor's clock offset) and
+/// `{"eval": …}` for each evaluation instant (truth in view and confirmed tracks).
+pub struct DetectionExport {
+    out: BufWriter<File>,
+    clock_offsets_s: Vec<f64>,
+    pub errors: u64,
+}
+
+impl DetectionExport {
+    pub fn create(path: &Path, clock_offsets_s: Vec<f64>) -> io::Result<Self> {
+        Ok(Self {
+            out: BufWriter::new(File::create(path)?),
+            clock_offsets_s,
+            errors: 0,
+        })
+    }
+
+    pub fn finish(mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn line(&mut self, v: &serde_json::Value) {
+        if serde_json::to_writer(&mut self.out, v).is_err() || self.out.write_all(b"\n").is_err() {
+            self.errors += 1;
+        }
+    }
+}
+
+impl Sink for DetectionExport {
+    fn transmit(&mut self, _tx: &Transmit) {}
+
+    fn sensor_frame(&mut self, f: &crate::sensor::SensorFrame) {
+        let offset = self
+            .clock_offsets_s
+            .get(usize::from(f.sensor))
+            .copied()
+            .unwrap_or(0.0);
+        let dets: Vec<serde_json::Value> = f
+            .detections
+            .iter()
+            .map(|d| {
+                serde_json::json!({
+                    "x": d.pos[0], "y": d.pos[1],
+                    "cov": [[d.cov[(0, 0)], d.cov[(0, 1)]], [d.cov[(1, 0)], d.cov[(1, 1)]]],
+                    "class": format!("{:?}", d.class).to_lowercase(),
+                })
+            })
+            .collect();
+        // The site-clock capture time, as the pipeline will use it.
+        let v = serde_json::json!({"frame": {"sensor": f.sensor, "t": f.capture_s - offset, "delivered": f.deliver_s, "detections": dets}});
+        self.line(&v);
+    }
+
+    fn evaluation_frame(&mut self, f: &crate::eval::Frame) {
+        match serde_json::to_value(f) {
+            Ok(v) => self.line(&serde_json::json!({ "eval": v })),
+            Err(_) => self.errors += 1,
+        }
+    }
 }
 
 /// Where a run or the service sends its outputs, besides the scenario's `output.udp`.
 #[derive(Debug, Clone, Default)]
 pub struct OutputOptions {
+    /// Export every sensor frame and evaluation instant (JSON lines) here.
+    pub export: Option<std::path::PathBuf>,
     /// Also send every message to these addresses.
     pub udp: Vec<SocketAddr>,
     /// Write every message into this capture.
@@ -162,6 +239,8 @@ pub struct OutputOptions {
 /// The outputs of a run or of the service: UDP to each destination, and optionally a
 /// capture and an event log. Opened together, flushed together.
 pub struct Outputs {
+    pub export: Option<DetectionExport>,
+    export_path: Option<std::path::PathBuf>,
     pub udp: Option<UdpSink>,
     pub pcap: Option<PcapSink>,
     pub log: Option<EventLog>,
@@ -223,6 +302,8 @@ impl Outputs {
             None => None,
         };
         Ok(Self {
+            export: None,
+            export_path: None,
             udp,
             pcap: pcap_sink,
             log: log_sink,
@@ -233,15 +314,28 @@ impl Outputs {
 
     /// The outputs of a scenario (its `output` section) and of the command line.
     pub fn for_scenario(
-        output: &crate::scenario::Output,
+        s: &crate::scenario::Scenario,
         opts: &OutputOptions,
     ) -> Result<Self, OutputError> {
-        Self::open(
-            destinations(output, &opts.udp),
-            source(output),
+        let mut out = Self::open(
+            destinations(&s.output, &opts.udp),
+            source(&s.output),
             opts.pcap.as_deref(),
             opts.event_log.as_deref(),
-        )
+        )?;
+        if let Some(p) = &opts.export {
+            let offsets = s.sensors.iter().map(|x| x.clock_offset_s).collect();
+            out.export =
+                Some(
+                    DetectionExport::create(p, offsets).map_err(|source| OutputError {
+                        what: "detection export",
+                        target: p.display().to_string(),
+                        source,
+                    })?,
+                );
+            out.export_path = Some(p.clone());
+        }
+        Ok(out)
     }
 
     /// All open outputs as one sink.
@@ -255,6 +349,9 @@ impl Outputs {
         }
         if let Some(l) = self.log.as_mut() {
             sinks.push(l);
+        }
+        if let Some(x) = self.export.as_mut() {
+            sinks.push(x);
         }
         Tee(sinks)
     }

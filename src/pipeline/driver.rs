@@ -16,6 +16,10 @@ use std::collections::BTreeSet;
 pub trait Sink {
     fn transmit(&mut self, tx: &Transmit);
     fn event(&mut self, _ev: &Event) {}
+    /// A sensor frame as it reaches the pipeline (in the sensor's clock).
+    fn sensor_frame(&mut self, _frame: &SensorFrame) {}
+    /// The ground truth in view and the confirmed tracks at an evaluation instant.
+    fn evaluation_frame(&mut self, _frame: &crate::eval::Frame) {}
 }
 
 /// A run (replay or live) could not start or finish.
@@ -192,6 +196,7 @@ impl ScenarioDriver {
                 .map(|(i, _)| i)
             {
                 let frame = self.inflight.swap_remove(i);
+                sink.sensor_frame(&frame);
                 self.pipeline.handle_frame(next, frame);
             } else {
                 self.pipeline.handle_timeout(next);
@@ -211,6 +216,7 @@ impl ScenarioDriver {
         if self.evaluate && self.pipeline.world().time == now && self.last_eval != Some(now) {
             self.last_eval = Some(now);
             self.evaluate(now);
+            sink.evaluation_frame(&self.frame_buf);
         }
     }
 

@@ -88,7 +88,7 @@ impl fmt::Display for RunSummary {
 
 /// Runs a scenario from start to end on the virtual clock.
 pub fn run(s: &Scenario, name: &str, opts: &RunOptions) -> Result<RunSummary, RunError> {
-    let mut out = Outputs::for_scenario(&s.output, opts)?;
+    let mut out = Outputs::for_scenario(s, opts)?;
     let start = s.start();
     let end = start.add_secs(s.run.duration_s);
     let clock = VirtualClock::new(start);

@@ -27,7 +27,7 @@ pub async fn serve(
     opts: &ServeOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<ServeSummary, RunError> {
-    let mut out = Outputs::for_scenario(&s.output, opts)?;
+    let mut out = Outputs::for_scenario(s, opts)?;
     let clock = SystemClock;
     let epoch = clock.now();
     let mut driver = ScenarioDriver::new(s, epoch)?;
