@@ -84,10 +84,18 @@ pub enum Event {
         sensor: u16,
         late_s: f64,
     },
-    /// A sensor frame the tracker refused (too old, or a broken time).
+    /// A sensor frame refused whole (unknown sensor, broken or implausible time, too old).
     FrameRejected {
         time: String,
         sensor: u16,
+        reason: String,
+    },
+    /// Detections of a frame refused at ingest; the first one's field and reason are named.
+    DetectionsRejected {
+        time: String,
+        sensor: u16,
+        count: usize,
+        field: String,
         reason: String,
     },
 }
@@ -147,6 +155,9 @@ pub struct PipelineStats {
     pub detections: u64,
     pub late_frames: u64,
     pub rejected_frames: u64,
+    /// Detections refused at ingest (non-finite values, a broken covariance, a time far from
+    /// their frame's), by sensor index.
+    pub rejected_detections: BTreeMap<u16, u64>,
     /// Detections with a non-finite position or a broken covariance, skipped.
     pub unusable_detections: u64,
     pub messages: BTreeMap<MessageKind, u64>,
@@ -174,6 +185,10 @@ pub struct Pipeline {
     yaw_memory: BTreeMap<u32, f64>,
     stats: PipelineStats,
 }
+
+/// A frame stamped further than this from the pipeline's time is refused: a clock fault, not
+/// a late frame.
+const MAX_FRAME_AGE_S: f64 = 60.0;
 
 /// Below this speed a track's velocity says little about its heading: keep the last one.
 const HEADING_MIN_SPEED_MPS: f64 = 0.5;
@@ -232,13 +247,28 @@ impl Pipeline {
 
     /// A sensor frame has arrived. Its capture time is in seconds since the epoch.
     pub fn handle_frame(&mut self, now: Timestamp, mut frame: SensorFrame) {
+        let Some(&offset) = self.cfg.clock_offsets_s.get(usize::from(frame.sensor)) else {
+            return self.reject_frame(
+                now,
+                frame.sensor,
+                format!("unknown sensor {}", frame.sensor),
+            );
+        };
+        let now_s = now.secs_since(self.epoch);
+        if !frame.capture_s.is_finite() {
+            return self.reject_frame(
+                now,
+                frame.sensor,
+                format!("capture time {} is not finite", frame.capture_s),
+            );
+        }
+        let site_s = frame.capture_s - offset;
+        if (site_s - now_s).abs() > MAX_FRAME_AGE_S {
+            let reason = format!("capture time {site_s:.3} s is more than {MAX_FRAME_AGE_S} s from now ({now_s:.3} s)");
+            return self.reject_frame(now, frame.sensor, reason);
+        }
+        self.check_detections(now, &mut frame);
         // Into the site clock.
-        let offset = self
-            .cfg
-            .clock_offsets_s
-            .get(usize::from(frame.sensor))
-            .copied()
-            .unwrap_or(0.0);
         if offset != 0.0 {
             frame.capture_s -= offset;
             for d in &mut frame.detections {
@@ -249,6 +279,62 @@ impl Pipeline {
         self.stats.detections += frame.detections.len() as u64;
         self.pending.push(frame);
         self.release_frames(now);
+    }
+
+    fn reject_frame(&mut self, now: Timestamp, sensor: u16, reason: String) {
+        self.stats.rejected_frames += 1;
+        self.events.push_back(Event::FrameRejected {
+            time: now.to_string(),
+            sensor,
+            reason,
+        });
+    }
+
+    /// Removes the detections that would harm the tracker, counting them for their sensor and
+    /// naming the first one's fault.
+    fn check_detections(&mut self, now: Timestamp, frame: &mut SensorFrame) {
+        let mut first: Option<(String, String)> = None;
+        let before = frame.detections.len();
+        let capture = frame.capture_s;
+        let mut index = 0;
+        frame.detections.retain(|d| {
+            let i = index;
+            index += 1;
+            let fault = if !d.pos.iter().all(|v| v.is_finite()) {
+                Some(("pos", "not finite".to_string()))
+            } else if !d.t.is_finite() || (d.t - capture).abs() > 1.0 {
+                Some((
+                    "t",
+                    format!("{} s is not within 1 s of its frame's capture time", d.t),
+                ))
+            } else if !d.is_usable() {
+                Some((
+                    "cov",
+                    "not a finite, symmetric, positive-definite covariance".to_string(),
+                ))
+            } else {
+                None
+            };
+            if let (Some((field, reason)), None) = (&fault, &first) {
+                first = Some((format!("detections[{i}].{field}"), reason.clone()));
+            }
+            fault.is_none()
+        });
+        let rejected = before - frame.detections.len();
+        if let Some((field, reason)) = first {
+            *self
+                .stats
+                .rejected_detections
+                .entry(frame.sensor)
+                .or_default() += rejected as u64;
+            self.events.push_back(Event::DetectionsRejected {
+                time: now.to_string(),
+                sensor: frame.sensor,
+                count: rejected,
+                field,
+                reason,
+            });
+        }
     }
 
     /// The next time the pipeline wants `handle_timeout`.
