@@ -470,14 +470,8 @@ impl Pipeline {
             } else {
                 p[(2, 2)].max(p[(3, 3)])
             };
-            let (dl, dw, _) = match tr.class {
-                crate::fusion::Class::Truck => (10.0, 2.5, 0.0),
-                crate::fusion::Class::Bus => (12.0, 2.5, 0.0),
-                crate::fusion::Class::Motorcycle => (2.2, 0.8, 0.0),
-                crate::fusion::Class::Bicycle => (1.8, 0.6, 0.0),
-                crate::fusion::Class::Pedestrian => (0.5, 0.5, 0.0),
-                crate::fusion::Class::Car | crate::fusion::Class::Unknown => (4.6, 1.8, 0.0),
-            };
+            // Until the track has a size of its own, its class's typical one.
+            let (dl, dw, _) = crate::sensor::road_user_class(tr.class).default_size();
             self.world.objects.push(WorldObject {
                 id: tr.id,
                 class: tr.class,

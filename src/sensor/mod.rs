@@ -77,6 +77,18 @@ pub fn class_of(c: RoadUserClass) -> Class {
     }
 }
 
+/// The road-user class of a track's class; an unknown one is taken for a car, the commonest.
+pub fn road_user_class(c: Class) -> RoadUserClass {
+    match c {
+        Class::Car | Class::Unknown => RoadUserClass::Car,
+        Class::Truck => RoadUserClass::Truck,
+        Class::Bus => RoadUserClass::Bus,
+        Class::Motorcycle => RoadUserClass::Motorcycle,
+        Class::Bicycle => RoadUserClass::Bicycle,
+        Class::Pedestrian => RoadUserClass::Pedestrian,
+    }
+}
+
 impl SimSensor {
     pub fn new(index: u16, spec: SensorSpec, seed: u64) -> Self {
         // Sensors start at different phases, as unsynchronised devices do.
