@@ -89,6 +89,9 @@ impl World {
                 class: Class::Car,
                 length_m: None,
                 width_m: None,
+                class_confidence: None,
+                yaw_rad: None,
+                radial: None,
             });
         }
         (self.t, &self.dets)

@@ -16,6 +16,9 @@ fn det(t: f64, x: f64, y: f64) -> Detection {
         class: Class::Car,
         length_m: None,
         width_m: None,
+        class_confidence: None,
+        yaw_rad: None,
+        radial: None,
     }
 }
 

@@ -442,6 +442,9 @@ mod tests {
                 class: Class::Car,
                 length_m: None,
                 width_m: None,
+                class_confidence: None,
+                yaw_rad: None,
+                radial: None,
             };
             let dets: Vec<Detection> = (0..50).map(|_| det(&mut rng)).collect();
             let tracks: Vec<Track> = (0..50)

@@ -30,6 +30,23 @@ pub struct Detection {
     pub class: Class,
     pub length_m: Option<f64>,
     pub width_m: Option<f64>,
+    /// The sensor's probability that `class` is right, in (0, 1]; `None` when it gives none.
+    pub class_confidence: Option<f64>,
+    /// Orientation of the object's box, rad counter-clockwise from east, when measured.
+    pub yaw_rad: Option<f64>,
+    /// Radial speed from a radar's Doppler, when the sensor measures it.
+    pub radial: Option<RadialSpeed>,
+}
+
+/// A Doppler measurement: the object's speed along the line of sight from the sensor,
+/// positive moving away. It needs the sensor's position to be used as a measurement.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RadialSpeed {
+    /// The sensor's site-frame east/north position, metres.
+    pub origin: Position,
+    pub speed_mps: f64,
+    /// Variance of `speed_mps`, (m/s)².
+    pub var: f64,
 }
 
 impl Detection {

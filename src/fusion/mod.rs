@@ -22,7 +22,7 @@ pub mod track;
 pub mod tracker;
 
 pub use associate::{Associator, Hungarian};
-pub use measurement::{Class, Detection, Position, PositionCov};
+pub use measurement::{Class, Detection, Position, PositionCov, RadialSpeed};
 pub use model::{State, StateCov};
 pub use track::{Status, Track};
 pub use tracker::{ConfigError, ScanError, ScanStats, Tracker, TrackerConfig};

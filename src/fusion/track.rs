@@ -144,6 +144,9 @@ mod tests {
             class,
             length_m,
             width_m: None,
+            class_confidence: None,
+            yaw_rad: None,
+            radial: None,
         };
         let mut track = Track::initiate(1, &det(Class::Unknown, Some(4.0)), 0.0, 1.0);
         let (x, p) = (track.state, track.cov);

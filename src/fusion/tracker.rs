@@ -293,6 +293,9 @@ mod tests {
             class: Class::Car,
             length_m: Some(4.5),
             width_m: Some(1.8),
+            class_confidence: None,
+            yaw_rad: None,
+            radial: None,
         }
     }
 

@@ -243,6 +243,9 @@ impl SimSensor {
                     class: truth.map_or(Class::Unknown, |s| class_of(s.class)),
                     length_m: truth.map(|s| s.length_m),
                     width_m: truth.map(|s| s.width_m),
+                    class_confidence: None,
+                    yaw_rad: None,
+                    radial: None,
                 }
             }
             SensorKind::Radar => {
@@ -271,6 +274,9 @@ impl SimSensor {
                     class: Class::Unknown,
                     length_m: None,
                     width_m: None,
+                    class_confidence: None,
+                    yaw_rad: None,
+                    radial: None,
                 }
             }
         }
