@@ -508,7 +508,7 @@ impl Camera {
             h_sum += w * half_depth;
             h2_sum += w * half_depth * half_depth;
         }
-        if !(w_sum > 0.0) {
+        if w_sum.is_nan() || w_sum <= 0.0 {
             return None;
         }
         let half_depth = h_sum / w_sum;
