@@ -38,8 +38,8 @@ fn the_default_scenario_loads() {
 #[test]
 fn unknown_field() {
     let e = error(&broken(
-        "detection_probability = 0.95\n\n[[sensors]]\nid = \"cam-sw\"",
-        "detection_probabilty = 0.95\n\n[[sensors]]\nid = \"cam-sw\"",
+        "detection_probability = 0.95\nlisten = \"127.0.0.1:47601\"",
+        "detection_probabilty = 0.95\nlisten = \"127.0.0.1:47601\"",
     ));
     assert!(e.starts_with("site.toml: sensors[0]"), "{e}");
     assert!(e.contains("unknown field `detection_probabilty`"), "{e}");
@@ -57,7 +57,10 @@ fn missing_sensor_pose() {
 
 #[test]
 fn negative_rate() {
-    let e = error(&broken("rate_hz = 20.0\nlatency_s = 0.05\nnoise_m = 0.25\nazimuth_noise_deg = 0.5\ndetection_probability = 0.9\n\n[[sensors]]\nid = \"radar-nw\"", "rate_hz = -20.0\nlatency_s = 0.05\nnoise_m = 0.25\nazimuth_noise_deg = 0.5\ndetection_probability = 0.9\n\n[[sensors]]\nid = \"radar-nw\""));
+    let e = error(&broken(
+        "rate_hz = 20.0\nlatency_s = 0.05\nnoise_m = 0.25\nazimuth_noise_deg = 0.5\ndoppler_noise_mps = 0.1\ndetection_probability = 0.9\nlisten = \"127.0.0.1:47603\"",
+        "rate_hz = -20.0\nlatency_s = 0.05\nnoise_m = 0.25\nazimuth_noise_deg = 0.5\ndoppler_noise_mps = 0.1\ndetection_probability = 0.9\nlisten = \"127.0.0.1:47603\"",
+    ));
     assert_eq!(
         e,
         "site.toml: sensors[2].rate_hz: must be positive, got -20"
@@ -130,4 +133,38 @@ fn other_rules() {
         .expect_err("missing")
         .to_string();
     assert!(e.starts_with("/nonexistent/site.toml:"), "{e}");
+}
+
+#[test]
+fn camera_settings_are_checked() {
+    let first_camera = "camera = { pixel_noise_px = 1.0 }\ndetection_probability = 0.95\nlisten = \"127.0.0.1:47601\"";
+    let e = error(&broken(
+        first_camera,
+        "camera = { pixel_noise_px = 1.0 }\nnoise_m = 0.5\ndetection_probability = 0.95\nlisten = \"127.0.0.1:47601\"",
+    ));
+    assert_eq!(
+        e,
+        "site.toml: sensors[0].noise_m: is a radar setting; a camera's noise is camera.pixel_noise_px"
+    );
+    let e = error(&broken(
+        first_camera,
+        "camera = { pixel_noise_px = 1.0, pitch_deg = -5.0 }\ndetection_probability = 0.95\nlisten = \"127.0.0.1:47601\"",
+    ));
+    assert!(
+        e.starts_with("site.toml: sensors[0].camera.pitch_deg: must be within"),
+        "{e}"
+    );
+    let e = error(&broken(
+        first_camera,
+        "camera = { pixel_noise_px = 1.0, k1 = -0.9 }\ndetection_probability = 0.95\nlisten = \"127.0.0.1:47601\"",
+    ));
+    assert_eq!(
+        e,
+        "site.toml: sensors[0].camera.k1: folds the image back on itself"
+    );
+    let e = error(&broken(
+        "listen = \"127.0.0.1:47601\"",
+        "listen = \"127.0.0.1:port\"",
+    ));
+    assert!(e.starts_with("site.toml: sensors[0].listen"), "{e}");
 }

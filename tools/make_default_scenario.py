@@ -189,20 +189,28 @@ def main(vehicles=30, seed=SEED, crowd=0, title="The bundled default scenario: a
         w(f"green_start_s = {gs}\ngreen_s = {g}\nyellow_s = {y}\n")
     # Sensors on the four corner poles.
     sensors = [
-        ("cam-ne", "camera", (18.0, 18.0, 6.0), 225.0, 100.0, 130.0, 10.0, 0.10, 0.5, None, 0.95),
-        ("cam-sw", "camera", (-18.0, -18.0, 6.0), 45.0, 100.0, 130.0, 10.0, 0.10, 0.5, None, 0.95),
+        ("cam-ne", "camera", (18.0, 18.0, 6.0), 225.0, 100.0, 130.0, 10.0, 0.10, 1.0, None, 0.95),
+        ("cam-sw", "camera", (-18.0, -18.0, 6.0), 45.0, 100.0, 130.0, 10.0, 0.10, 1.0, None, 0.95),
         ("radar-se", "radar", (18.0, -18.0, 5.0), 135.0, 120.0, 200.0, 20.0, 0.05, 0.25, 0.5, 0.9),
         ("radar-nw", "radar", (-18.0, 18.0, 5.0), -45.0, 120.0, 200.0, 20.0, 0.05, 0.25, 0.5, 0.9),
     ]
+    listen_ports = []
     for sid, kind, pos, yaw, fov, rng_m, rate, lat, noise, az, pd in sensors:
         w("[[sensors]]")
         w(f'id = "{sid}"\nkind = "{kind}"')
         w(f"position = {{ east_m = {pos[0]}, north_m = {pos[1]}, up_m = {pos[2]} }}")
         w(f"yaw_deg = {yaw}\nfov_deg = {fov}\nrange_m = {rng_m}\nrate_hz = {rate}\nlatency_s = {lat}")
-        w(f"noise_m = {noise}")
-        if az is not None:
+        if kind == "camera":
+            # Detector box edges carry `noise` pixels of noise (1 σ).
+            w(f"camera = {{ pixel_noise_px = {noise} }}")
+        else:
+            w(f"noise_m = {noise}")
             w(f"azimuth_noise_deg = {az}")
-        w(f"detection_probability = {pd}\n")
+            w("doppler_noise_mps = 0.1")
+        w(f"detection_probability = {pd}")
+        # Live inputs: where `roadsight serve` listens and `roadsight simulate` sends.
+        w(f'listen = "127.0.0.1:{47601 + len(listen_ports)}"\n')
+        listen_ports.append(sid)
     # Vehicles: arrivals spread over the first 100 s, at least 4 s apart in a lane.
     queue = {}
     last_in_lane = {}

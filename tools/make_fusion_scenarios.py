@@ -78,6 +78,7 @@ rate_hz = 20.0
 latency_s = 0.05
 noise_m = 0.25
 azimuth_noise_deg = 0.5
+doppler_noise_mps = 0.1
 detection_probability = 0.95
 
 [[sensors]]
@@ -89,8 +90,10 @@ fov_deg = 40.0
 range_m = 90.0
 rate_hz = 10.0
 latency_s = 0.1
-noise_m = 0.5
+camera = { pixel_noise_px = 1.0 }
 detection_probability = 0.95
+# A long-lens camera: full detection probability almost to its range.
+full_detection_range_m = 85.0
 """
     users = """
 [[road_users]]

@@ -7,7 +7,7 @@
 use super::{Event, Pipeline, PipelineConfig, Transmit};
 use crate::scenario::truth::{GroundTruth, TruthState};
 use crate::scenario::Scenario;
-use crate::sensor::{SensorFrame, SimSensor};
+use crate::sensor::{RawFrame, SensorFrame, SimSensor};
 use crate::time::Timestamp;
 use std::collections::BTreeSet;
 
@@ -18,6 +18,8 @@ pub trait Sink {
     fn event(&mut self, _ev: &Event) {}
     /// A sensor frame as it reaches the pipeline (in the sensor's clock).
     fn sensor_frame(&mut self, _frame: &SensorFrame) {}
+    /// A sensor's frame as it arrived, before ingest.
+    fn raw_frame(&mut self, _frame: &RawFrame) {}
     /// The ground truth in view and the confirmed tracks at an evaluation instant.
     fn evaluation_frame(&mut self, _frame: &crate::eval::Frame) {}
 }
@@ -25,8 +27,8 @@ pub trait Sink {
 /// A run (replay or live) could not start or finish.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("tracker configuration: {0}")]
-    Tracker(#[from] crate::fusion::ConfigError),
+    #[error("pipeline configuration: {0}")]
+    Pipeline(#[from] crate::pipeline::PipelineError),
     #[error(transparent)]
     Output(#[from] crate::link::sinks::OutputError),
 }
@@ -81,7 +83,7 @@ pub struct ScenarioDriver {
     truth: GroundTruth,
     sensors: Vec<SimSensor>,
     /// Frames captured and not yet delivered.
-    inflight: Vec<SensorFrame>,
+    inflight: Vec<RawFrame>,
     pipeline: Pipeline,
     epoch: Timestamp,
     truth_buf: Vec<TruthState>,
@@ -96,13 +98,17 @@ pub struct ScenarioDriver {
 impl ScenarioDriver {
     /// A driver whose scenario time zero is `epoch` (the scenario's start in replay, the
     /// service's start live).
-    pub fn new(s: &Scenario, epoch: Timestamp) -> Result<Self, crate::fusion::ConfigError> {
-        let sensors = s
-            .sensors
-            .iter()
-            .enumerate()
-            .map(|(i, spec)| SimSensor::new(i as u16, spec.clone(), s.run.seed))
-            .collect();
+    pub fn new(s: &Scenario, epoch: Timestamp) -> Result<Self, crate::pipeline::PipelineError> {
+        let mut sensors = Vec::with_capacity(s.sensors.len());
+        for (i, spec) in s.sensors.iter().enumerate() {
+            let sim = SimSensor::new(i as u16, spec.clone(), s.run.seed).map_err(|source| {
+                crate::pipeline::PipelineError::Camera {
+                    sensor: spec.id.clone(),
+                    source,
+                }
+            })?;
+            sensors.push(sim);
+        }
         Ok(Self {
             truth: GroundTruth::new(&s.road_users),
             sensors,
@@ -167,6 +173,11 @@ impl ScenarioDriver {
             .unwrap_or(Timestamp::from_micros(i64::MAX))
     }
 
+    /// Sends every accepted frame's site-frame detections to the sink's `sensor_frame`.
+    pub fn tap_detections(&mut self) {
+        self.pipeline.tap_ingested();
+    }
+
     /// Does everything due at or before `now`, in time order, sending outputs to `sink`.
     pub fn step(&mut self, now: Timestamp, sink: &mut dyn Sink) {
         loop {
@@ -181,7 +192,7 @@ impl ScenarioDriver {
             {
                 let t = self.sensors[i].next_capture_s();
                 self.truth.states_at(t, &mut self.truth_buf);
-                let mut frame = SensorFrame::default();
+                let mut frame = RawFrame::default();
                 if self.sensors[i].capture(&self.truth_buf, &mut frame) {
                     self.inflight.push(frame);
                 }
@@ -196,8 +207,8 @@ impl ScenarioDriver {
                 .map(|(i, _)| i)
             {
                 let frame = self.inflight.swap_remove(i);
-                sink.sensor_frame(&frame);
-                self.pipeline.handle_frame(next, frame);
+                sink.raw_frame(&frame);
+                self.pipeline.handle_raw(next, &frame);
             } else {
                 self.pipeline.handle_timeout(next);
             }
@@ -206,6 +217,9 @@ impl ScenarioDriver {
     }
 
     fn drain(&mut self, now: Timestamp, sink: &mut dyn Sink) {
+        while let Some(f) = self.pipeline.poll_ingested() {
+            sink.sensor_frame(&f);
+        }
         while let Some(tx) = self.pipeline.poll_transmit() {
             sink.transmit(&tx);
         }

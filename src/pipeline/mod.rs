@@ -12,7 +12,9 @@ pub mod driver;
 use crate::fusion::{ConfigError, Status as TrackStatus, Tracker, TrackerConfig};
 use crate::map::SiteMap;
 use crate::scenario::{Rates, Scenario};
-use crate::sensor::{Coverage, SensorFrame};
+use crate::sensor::camera::CameraError;
+use crate::sensor::ingest::{Fault, Ingest};
+use crate::sensor::{Coverage, RawFrame, SensorFrame};
 use crate::signal::{FixedTimeController, GroupState};
 use crate::time::Timestamp;
 use crate::v2x::cn::compose::{self, SiteIdentity};
@@ -90,6 +92,13 @@ pub enum Event {
         sensor: u16,
         reason: String,
     },
+    /// A datagram from a sensor that could not be read; the sensor's other frames go on.
+    InputMalformed {
+        time: String,
+        sensor: u16,
+        sensor_id: String,
+        reason: String,
+    },
     /// Detections of a frame refused at ingest; the first one's field and reason are named.
     DetectionsRejected {
         time: String,
@@ -116,6 +125,17 @@ pub struct PipelineConfig {
     /// Each sensor's clock minus the site clock, by sensor index: frames are stamped in the
     /// sensor's clock and corrected on arrival.
     pub clock_offsets_s: Vec<f64>,
+    /// The sensors, by index: how their reports become detections.
+    pub sensors: Vec<crate::scenario::SensorSpec>,
+}
+
+/// A pipeline that cannot be built from its configuration.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Tracker(#[from] ConfigError),
+    #[error("sensor {sensor:?}: {source}")]
+    Camera { sensor: String, source: CameraError },
 }
 
 impl PipelineConfig {
@@ -144,6 +164,7 @@ impl PipelineConfig {
             reorder_window_s: max_latency,
             coverage: s.sensors.iter().map(Coverage::of).collect(),
             clock_offsets_s: s.sensors.iter().map(|x| x.clock_offset_s).collect(),
+            sensors: s.sensors.clone(),
         }
     }
 }
@@ -155,6 +176,8 @@ pub struct PipelineStats {
     pub detections: u64,
     pub late_frames: u64,
     pub rejected_frames: u64,
+    /// Datagrams that could not be read, by sensor index.
+    pub malformed_datagrams: BTreeMap<u16, u64>,
     /// Detections refused at ingest (non-finite values, a broken covariance, a time far from
     /// their frame's), by sensor index.
     pub rejected_detections: BTreeMap<u16, u64>,
@@ -171,6 +194,11 @@ pub struct Pipeline {
     /// Time zero of the tracker's clock (seconds since `epoch`).
     epoch: Timestamp,
     tracker: Tracker,
+    ingest: Ingest,
+    raw_buf: Vec<RawFrame>,
+    faults: Vec<Fault>,
+    /// Ingested frames for a tap (detection export), when enabled.
+    ingested: Option<VecDeque<SensorFrame>>,
     /// Frames waiting for the reorder window, in arrival order.
     pending: Vec<SensorFrame>,
     last_processed_s: f64,
@@ -195,7 +223,14 @@ const HEADING_MIN_SPEED_MPS: f64 = 0.5;
 
 impl Pipeline {
     /// A pipeline whose clock starts at `epoch`; the first messages are due then.
-    pub fn new(cfg: PipelineConfig, epoch: Timestamp) -> Result<Self, ConfigError> {
+    pub fn new(cfg: PipelineConfig, epoch: Timestamp) -> Result<Self, PipelineError> {
+        let mut ingest = Ingest::default();
+        for (i, spec) in cfg.sensors.iter().enumerate() {
+            if let Err(source) = ingest.push(spec) {
+                let sensor = cfg.sensors.get(i).map_or(String::new(), |s| s.id.clone());
+                return Err(PipelineError::Camera { sensor, source });
+            }
+        }
         let period = |hz: f64| {
             if hz > 0.0 {
                 (1e6 / hz).round() as i64
@@ -211,6 +246,10 @@ impl Pipeline {
         let next_due = periods_us.map(|p| (p > 0).then_some(epoch));
         Ok(Self {
             tracker: Tracker::new(cfg.tracker.clone())?,
+            ingest,
+            raw_buf: Vec::new(),
+            faults: Vec::new(),
+            ingested: None,
             cfg,
             epoch,
             pending: Vec::new(),
@@ -228,6 +267,16 @@ impl Pipeline {
         })
     }
 
+    /// Keeps a copy of every accepted sensor frame, after ingest, for [`Self::poll_ingested`].
+    pub fn tap_ingested(&mut self) {
+        self.ingested.get_or_insert_with(VecDeque::new);
+    }
+
+    /// The next accepted frame's site-frame detections, if the tap is on.
+    pub fn poll_ingested(&mut self) -> Option<SensorFrame> {
+        self.ingested.as_mut()?.pop_front()
+    }
+
     pub fn stats(&self) -> &PipelineStats {
         &self.stats
     }
@@ -243,6 +292,66 @@ impl Pipeline {
 
     pub fn epoch(&self) -> Timestamp {
         self.epoch
+    }
+
+    /// A datagram from sensor `sensor` has arrived: a camera's JSON object list, or a
+    /// radar's CAN frames from its gateway. One that cannot be read is counted and named; the
+    /// sensor's other frames go on.
+    pub fn handle_datagram(&mut self, now: Timestamp, sensor: u16, bytes: &[u8]) {
+        let arrival_s = now.secs_since(self.epoch);
+        let epoch_unix_s = self.epoch.micros() as f64 / 1e6;
+        let mut frames = std::mem::take(&mut self.raw_buf);
+        frames.clear();
+        let res = self
+            .ingest
+            .decode_datagram(sensor, arrival_s, epoch_unix_s, bytes, &mut frames);
+        if let Err(e) = res {
+            *self.stats.malformed_datagrams.entry(sensor).or_default() += 1;
+            let sensor_id = self.sensor_name(sensor);
+            self.events.push_back(Event::InputMalformed {
+                time: now.to_string(),
+                sensor,
+                sensor_id,
+                reason: e.to_string(),
+            });
+        }
+        for f in &frames {
+            self.handle_raw(now, f);
+        }
+        self.raw_buf = frames;
+    }
+
+    fn sensor_name(&self, sensor: u16) -> String {
+        self.cfg
+            .sensors
+            .get(usize::from(sensor))
+            .map_or_else(|| format!("#{sensor}"), |s| s.id.clone())
+    }
+
+    /// A sensor's frame in its own terms (boxes, a radar object list) has arrived: ingest
+    /// turns it into site-frame detections, refusing (and counting) objects it cannot use.
+    pub fn handle_raw(&mut self, now: Timestamp, raw: &RawFrame) {
+        let mut frame = SensorFrame::default();
+        self.faults.clear();
+        if let Err(e) = self.ingest.convert(raw, &mut frame, &mut self.faults) {
+            return self.reject_frame(now, raw.sensor, e.to_string());
+        }
+        if let Some(first) = self.faults.first() {
+            let count = self.faults.len();
+            *self
+                .stats
+                .rejected_detections
+                .entry(raw.sensor)
+                .or_default() += count as u64;
+            self.events.push_back(Event::DetectionsRejected {
+                time: now.to_string(),
+                sensor: raw.sensor,
+                count,
+                field: format!("objects[{}].{}", first.index, first.field),
+                reason: first.reason.clone(),
+            });
+        }
+        self.handle_frame(now, frame);
     }
 
     /// A sensor frame has arrived. Its capture time is in seconds since the epoch.
@@ -277,6 +386,9 @@ impl Pipeline {
         }
         self.stats.frames += 1;
         self.stats.detections += frame.detections.len() as u64;
+        if let Some(tap) = &mut self.ingested {
+            tap.push_back(frame.clone());
+        }
         self.pending.push(frame);
         self.release_frames(now);
     }

@@ -93,6 +93,9 @@ pub fn run(s: &Scenario, name: &str, opts: &RunOptions) -> Result<RunSummary, Ru
     let end = start.add_secs(s.run.duration_s);
     let clock = VirtualClock::new(start);
     let mut driver = ScenarioDriver::new(s, start)?;
+    if opts.export.is_some() {
+        driver.tap_detections();
+    }
     let wall = std::time::Instant::now();
     {
         let mut sink = out.sink();

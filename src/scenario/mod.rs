@@ -262,12 +262,39 @@ pub struct SensorSpec {
     pub rate_hz: f64,
     /// Mean delay from capture to delivery.
     pub latency_s: f64,
-    /// Position noise (one standard deviation), metres. For a radar, the range noise.
-    pub noise_m: f64,
+    /// Radar range noise (one standard deviation), metres. A camera's noise is in pixels, in
+    /// `camera.pixel_noise_px`.
+    #[serde(default)]
+    pub noise_m: Option<f64>,
     /// Radar azimuth noise (one standard deviation), degrees.
     #[serde(default)]
     pub azimuth_noise_deg: Option<f64>,
+    /// Radar Doppler (radial speed) noise (one standard deviation), m/s.
+    #[serde(default)]
+    pub doppler_noise_mps: Option<f64>,
+    /// Radar cross-section noise (one standard deviation), dB.
+    #[serde(default)]
+    pub rcs_noise_db: Option<f64>,
+    /// Detection probability near the sensor; see `full_detection_range_m`.
     pub detection_probability: f64,
+    /// Up to this distance the detection probability is `detection_probability`; beyond it
+    /// falls smoothly to 0 at `range_m`. Default 70 % of `range_m`.
+    #[serde(default)]
+    pub full_detection_range_m: Option<f64>,
+    /// The share of objects whose class the sensor gets right (a camera detector's accuracy;
+    /// a radar's object classification). Default 0.9 for a camera, 0.6 for a radar.
+    #[serde(default)]
+    pub class_accuracy: Option<f64>,
+    /// A camera's intrinsics, tilt and pixel noise; defaults derived from `fov_deg`.
+    #[serde(default)]
+    pub camera: Option<CameraSpec>,
+    /// Live: the UDP address this sensor's frames arrive on (camera JSON object lists, or an
+    /// ARS408 radar's CAN frames through a CAN-to-UDP gateway).
+    #[serde(default)]
+    pub listen: Option<std::net::SocketAddr>,
+    /// An ARS408 radar's SensorID (0..=7), which offsets its CAN IDs.
+    #[serde(default)]
+    pub radar_sensor_id: u8,
     /// Latency varies uniformly within ± this around `latency_s`.
     #[serde(default)]
     pub latency_jitter_s: f64,
@@ -293,6 +320,103 @@ pub struct SensorSpec {
 
 fn yes() -> bool {
     true
+}
+
+/// A camera's optics and mounting tilt. Every field has a default: a 1920×1080 image whose
+/// horizontal field of view is the sensor's `fov_deg`, centred, without distortion, tilted
+/// down to look at the middle of its range.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraSpec {
+    pub width_px: Option<u32>,
+    pub height_px: Option<u32>,
+    pub fx: Option<f64>,
+    pub fy: Option<f64>,
+    pub cx: Option<f64>,
+    pub cy: Option<f64>,
+    #[serde(default)]
+    pub k1: f64,
+    #[serde(default)]
+    pub k2: f64,
+    /// Down-tilt of the optical axis, degrees.
+    pub pitch_deg: Option<f64>,
+    #[serde(default)]
+    pub roll_deg: f64,
+    /// Box-edge noise of the detector (one standard deviation), pixels. Default 1.
+    pub pixel_noise_px: Option<f64>,
+}
+
+impl SensorSpec {
+    /// The camera model of a camera sensor, every default filled in.
+    pub fn camera_model(
+        &self,
+    ) -> Result<crate::sensor::camera::Camera, crate::sensor::camera::CameraError> {
+        use crate::sensor::camera::{Camera, Intrinsics, Pose};
+        let c = self.camera.clone().unwrap_or_default();
+        let width_px = c.width_px.unwrap_or(1920);
+        let height_px = c.height_px.unwrap_or(1080);
+        let half_fov = (self.fov_deg.min(170.0) / 2.0).to_radians();
+        let fx = c.fx.unwrap_or(f64::from(width_px) / 2.0 / half_fov.tan());
+        let pitch = c.pitch_deg.map(f64::to_radians).unwrap_or(
+            (self.position.up_m / (0.4 * self.range_m))
+                .atan()
+                .clamp(0.03, 1.2),
+        );
+        Camera::new(
+            Intrinsics {
+                fx,
+                fy: c.fy.unwrap_or(fx),
+                cx: c.cx.unwrap_or(f64::from(width_px) / 2.0),
+                cy: c.cy.unwrap_or(f64::from(height_px) / 2.0),
+                width_px,
+                height_px,
+                k1: c.k1,
+                k2: c.k2,
+            },
+            Pose {
+                east_m: self.position.east_m,
+                north_m: self.position.north_m,
+                up_m: self.position.up_m,
+                yaw_rad: self.yaw_deg.to_radians(),
+                pitch_rad: pitch,
+                roll_rad: c.roll_deg.to_radians(),
+            },
+        )
+    }
+
+    pub fn pixel_noise_px(&self) -> f64 {
+        self.camera
+            .as_ref()
+            .and_then(|c| c.pixel_noise_px)
+            .unwrap_or(1.0)
+    }
+
+    pub fn range_noise_m(&self) -> f64 {
+        self.noise_m.unwrap_or(0.25)
+    }
+
+    pub fn azimuth_noise_rad(&self) -> f64 {
+        self.azimuth_noise_deg.unwrap_or(1.0).to_radians()
+    }
+
+    pub fn doppler_noise_mps(&self) -> f64 {
+        self.doppler_noise_mps.unwrap_or(0.1)
+    }
+
+    pub fn rcs_noise_db(&self) -> f64 {
+        self.rcs_noise_db.unwrap_or(2.0)
+    }
+
+    pub fn full_detection_range_m(&self) -> f64 {
+        self.full_detection_range_m.unwrap_or(0.7 * self.range_m)
+    }
+
+    pub fn class_accuracy(&self) -> f64 {
+        self.class_accuracy.unwrap_or(match self.kind {
+            SensorKind::Camera => 0.9,
+            SensorKind::Radar => 0.6,
+        })
+    }
 }
 
 /// Parses an RFC 3339 UTC time (`YYYY-MM-DDTHH:MM:SS[.fff]Z` or with `+00:00`).
@@ -446,12 +570,60 @@ impl Scenario {
             if s.latency_s > 5.0 {
                 return Err((k("latency_s"), "more than 5 s".into()));
             }
-            non_negative(&k("noise_m"), s.noise_m)?;
-            if let Some(a) = s.azimuth_noise_deg {
-                non_negative(&k("azimuth_noise_deg"), a)?;
+            let radar_only = [
+                ("noise_m", s.noise_m),
+                ("azimuth_noise_deg", s.azimuth_noise_deg),
+                ("doppler_noise_mps", s.doppler_noise_mps),
+                ("rcs_noise_db", s.rcs_noise_db),
+            ];
+            for (f, v) in radar_only {
+                match (s.kind, v) {
+                    (SensorKind::Radar, Some(v)) => non_negative(&k(f), v)?,
+                    (SensorKind::Camera, Some(_)) => {
+                        return Err((
+                            k(f),
+                            "is a radar setting; a camera's noise is camera.pixel_noise_px".into(),
+                        ))
+                    }
+                    _ => {}
+                }
+            }
+            if s.kind == SensorKind::Radar && s.camera.is_some() {
+                return Err((k("camera"), "is only for a camera".into()));
+            }
+            if s.radar_sensor_id > 7 {
+                return Err((k("radar_sensor_id"), "must be within 0..=7".into()));
             }
             if !(0.0..=1.0).contains(&s.detection_probability) {
                 return Err((k("detection_probability"), "must be within 0..=1".into()));
+            }
+            if let Some(f) = s.full_detection_range_m {
+                if !(f.is_finite() && f >= 0.0 && f < s.range_m) {
+                    return Err((
+                        k("full_detection_range_m"),
+                        "must be within 0..range_m".into(),
+                    ));
+                }
+            }
+            if let Some(a) = s.class_accuracy {
+                if !(0.0..=1.0).contains(&a) {
+                    return Err((k("class_accuracy"), "must be within 0..=1".into()));
+                }
+            }
+            if s.kind == SensorKind::Camera {
+                if let Some(px) = s.camera.as_ref().and_then(|c| c.pixel_noise_px) {
+                    positive(&k("camera.pixel_noise_px"), px)?;
+                }
+                if let Err(e) = s.camera_model() {
+                    let key = match e.field {
+                        "east_m" | "north_m" | "up_m" => k("position"),
+                        "yaw_rad" => k("yaw_deg"),
+                        "pitch_rad" => k("camera.pitch_deg"),
+                        "roll_rad" => k("camera.roll_deg"),
+                        f => k(&format!("camera.{f}")),
+                    };
+                    return Err((key, e.reason.to_string()));
+                }
             }
             non_negative(&k("latency_jitter_s"), s.latency_jitter_s)?;
             if s.latency_jitter_s > s.latency_s {

@@ -542,12 +542,14 @@ pub struct AssemblerCounters {
     pub incomplete_lists: u64,
 }
 
+#[derive(Debug)]
 struct Slot {
     obj: RadarObject,
     quality: bool,
     extended: bool,
 }
 
+#[derive(Debug)]
 struct Cycle {
     announced: u8,
     counter: u16,
@@ -561,6 +563,7 @@ struct Cycle {
 /// every expected 0x60C/0x60D, has arrived. If the next 0x60A comes first, the
 /// unfinished list is returned with its missing counts: a lost datagram must not
 /// stall the stream.
+#[derive(Debug)]
 pub struct ObjectListAssembler {
     sensor_id: u8,
     expect_quality: bool,

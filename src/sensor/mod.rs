@@ -1,19 +1,96 @@
-//! Simulated sensors: each sees the ground truth through its own pose, field of view,
-//! range, rate, latency, detection probability and noise, with its own seeded random
-//! stream. Honest from the start: nothing outside the range or the field of view is seen.
+//! Sensors as they really report: a camera's detector gives pixel boxes with a class and a
+//! confidence, a radar an object list in its own polar-derived frame with Doppler speed and
+//! RCS (the Continental ARS408 family's). [`RawFrame`] carries that, [`ingest`] turns it into
+//! site-frame detections, and the wire formats ([`camera_json`], [`ars408`]) carry it over
+//! UDP. The simulated sensors here produce the same raw frames from ground truth, each
+//! through its own pose, field of view, range, rate, latency, clock, detection probability
+//! (falling with distance), occlusion, noise, clutter and ghosts, with its own seeded random
+//! stream, so replay and the live path go through the very same ingest.
 
 pub mod ars408;
 pub mod camera;
+pub mod camera_json;
+pub mod ingest;
 
 use crate::fusion::{Class, Detection};
 use crate::geo::wrap_pi;
 use crate::rng::Rng;
 use crate::scenario::truth::TruthState;
 use crate::scenario::{RoadUserClass, SensorKind, SensorSpec};
-use nalgebra::{Matrix2, Vector2};
+use ars408::{DynProp, ObjClass, RadarObject};
+use camera::{BoxDetection, Camera, CameraError, ObjectSize};
 
-/// Radar azimuth noise when the scenario does not give one.
-const DEFAULT_AZIMUTH_NOISE_DEG: f64 = 1.0;
+/// A camera detector's report of one object.
+pub type CameraBox = BoxDetection<Class>;
+
+/// What a sensor delivers for one capture, in its own terms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    /// A camera's boxes, in pixels.
+    Boxes(Vec<CameraBox>),
+    /// A radar's object list, in the radar frame (x forward, y left).
+    RadarObjects(Vec<RadarObject>),
+    /// Detections already in the site frame (another fusion box, a test).
+    Detections(Vec<Detection>),
+}
+
+/// One capture before ingest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawFrame {
+    pub sensor: u16,
+    /// Capture time in the sensor's own clock, seconds after the epoch.
+    pub capture_s: f64,
+    /// When it reaches the pipeline, site clock, seconds after the epoch (simulation only).
+    pub deliver_s: f64,
+    pub payload: Payload,
+}
+
+impl Default for RawFrame {
+    fn default() -> Self {
+        Self {
+            sensor: 0,
+            capture_s: 0.0,
+            deliver_s: 0.0,
+            payload: Payload::Detections(Vec::new()),
+        }
+    }
+}
+
+/// Class-typical radar cross-section, dBm², of a road user seen by a 77 GHz radar.
+fn typical_rcs_dbsm(c: RoadUserClass) -> f64 {
+    match c {
+        RoadUserClass::Pedestrian => -8.0,
+        RoadUserClass::Bicycle => -3.0,
+        RoadUserClass::Motorcycle => 2.0,
+        RoadUserClass::Car => 10.0,
+        RoadUserClass::Bus | RoadUserClass::Truck => 20.0,
+    }
+}
+
+/// The ARS408 object class of a road-user class.
+pub fn radar_class(c: RoadUserClass) -> ObjClass {
+    match c {
+        RoadUserClass::Car => ObjClass::Car,
+        RoadUserClass::Truck | RoadUserClass::Bus => ObjClass::Truck,
+        RoadUserClass::Pedestrian => ObjClass::Pedestrian,
+        RoadUserClass::Motorcycle => ObjClass::Motorcycle,
+        RoadUserClass::Bicycle => ObjClass::Bicycle,
+    }
+}
+
+/// The class a detector most often mistakes a class for.
+fn confused_with(c: RoadUserClass, pick: f64) -> RoadUserClass {
+    use RoadUserClass::*;
+    let options: &[RoadUserClass] = match c {
+        Car => &[Truck, Bus],
+        Truck => &[Bus, Car],
+        Bus => &[Truck, Car],
+        Motorcycle => &[Bicycle, Car],
+        Bicycle => &[Motorcycle, Pedestrian],
+        Pedestrian => &[Bicycle, Motorcycle],
+    };
+    options[((pick * options.len() as f64) as usize).min(options.len() - 1)]
+}
 
 /// Where a sensor can see: a sector of a circle around its mounting point.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,12 +127,14 @@ pub struct SimSensor {
     pub index: u16,
     pub spec: SensorSpec,
     pub coverage: Coverage,
+    camera: Option<Camera>,
     rng: Rng,
     period_s: f64,
     next_capture_s: f64,
+    cycle: u16,
 }
 
-/// What a sensor delivers: the detections of one capture.
+/// What a sensor delivers: the site-frame detections of one capture, after ingest.
 #[derive(Debug, Clone, Default)]
 pub struct SensorFrame {
     pub sensor: u16,
@@ -89,20 +168,32 @@ pub fn road_user_class(c: Class) -> RoadUserClass {
     }
 }
 
+/// A radar's lateral (tangential) velocity error: its own tracker estimates it from the
+/// change of bearing, far worse than the Doppler radial speed.
+const RADAR_TANGENTIAL_NOISE_MPS: f64 = 0.5;
+
 impl SimSensor {
-    pub fn new(index: u16, spec: SensorSpec, seed: u64) -> Self {
+    /// Fails only for a camera whose optics do not make a camera (scenario loading checks
+    /// this first).
+    pub fn new(index: u16, spec: SensorSpec, seed: u64) -> Result<Self, CameraError> {
         // Sensors start at different phases, as unsynchronised devices do.
         let mut rng = Rng::fork(seed, 0x5e50 + u64::from(index));
         let period_s = 1.0 / spec.rate_hz;
         let first = rng.range(0.0, period_s);
-        Self {
+        let camera = match spec.kind {
+            SensorKind::Camera => Some(spec.camera_model()?),
+            SensorKind::Radar => None,
+        };
+        Ok(Self {
             index,
             coverage: Coverage::of(&spec),
+            camera,
             spec,
             rng,
             period_s,
             next_capture_s: first,
-        }
+            cycle: 0,
+        })
     }
 
     /// When the next capture happens, seconds after the scenario start.
@@ -114,10 +205,16 @@ impl SimSensor {
         self.coverage.sees(east_m, north_m)
     }
 
-    /// Whether the sensor could detect `target` now: in range and view, and (if this sensor
-    /// models occlusion) not hidden behind another of `all`.
+    /// Whether the sensor could detect `target` now: in range and view (for a camera: in the
+    /// image, at least a detector's minimum box height), and (if this sensor models
+    /// occlusion) not hidden behind another of `all`.
     pub fn can_see(&self, target: &TruthState, all: &[TruthState]) -> bool {
+        let in_image = self.camera.as_ref().is_none_or(|c| {
+            let ground = [target.east_m, target.north_m];
+            c.sees(ground, 0.0, target.height_m, camera::MIN_BOX_HEIGHT_PX)
+        });
         self.sees(target.east_m, target.north_m)
+            && in_image
             && !(self.spec.occlusion && self.occluded(target, all))
     }
 
@@ -125,7 +222,6 @@ impl SimSensor {
     fn out_at(&self, t: f64) -> bool {
         self.spec.outages.iter().any(|[a, b]| (*a..*b).contains(&t))
     }
-
     /// Whether `target` is hidden from the sensor by a nearer road user: the line of sight
     /// (from the mounting height to the target's top) passes through another road user's
     /// footprint below that road user's height.
@@ -175,7 +271,7 @@ impl SimSensor {
 
     /// Captures the scene at the scheduled time into `frame` and schedules the next. Returns
     /// false (and no frame) while the sensor is out.
-    pub fn capture(&mut self, truths: &[TruthState], frame: &mut SensorFrame) -> bool {
+    pub fn capture(&mut self, truths: &[TruthState], frame: &mut RawFrame) -> bool {
         let t = self.next_capture_s;
         self.next_capture_s += self.period_s;
         if self.out_at(t) {
@@ -187,27 +283,144 @@ impl SimSensor {
         } else {
             0.0
         };
-        // Stamped in the sensor's own clock.
-        let stamp = t + self.spec.clock_offset_s;
         frame.sensor = self.index;
-        frame.capture_s = stamp;
+        // Stamped in the sensor's own clock.
+        frame.capture_s = t + self.spec.clock_offset_s;
         frame.deliver_s = t + self.spec.latency_s + jitter;
-        frame.detections.clear();
+        self.cycle = self.cycle.wrapping_add(1);
+        match self.spec.kind {
+            SensorKind::Camera => {
+                if !matches!(frame.payload, Payload::Boxes(_)) {
+                    frame.payload = Payload::Boxes(Vec::new());
+                }
+                if let Payload::Boxes(boxes) = &mut frame.payload {
+                    boxes.clear();
+                    self.capture_boxes(truths, boxes);
+                }
+            }
+            SensorKind::Radar => {
+                if !matches!(frame.payload, Payload::RadarObjects(_)) {
+                    frame.payload = Payload::RadarObjects(Vec::new());
+                }
+                if let Payload::RadarObjects(objects) = &mut frame.payload {
+                    objects.clear();
+                    self.capture_radar(truths, objects);
+                }
+            }
+        }
+        true
+    }
+
+    /// The chance of detecting an object in view at `distance_m`.
+    fn pd(&self, distance_m: f64) -> f64 {
+        let s = &self.spec;
+        camera::detection_probability(
+            distance_m,
+            s.detection_probability,
+            s.full_detection_range_m(),
+            s.range_m,
+        )
+    }
+
+    fn capture_boxes(&mut self, truths: &[TruthState], boxes: &mut Vec<CameraBox>) {
+        let Some(cam) = self.camera.clone() else {
+            return;
+        };
+        let sigma = self.spec.pixel_noise_px();
+        let accuracy = self.spec.class_accuracy();
         let (sx, sy) = (self.spec.position.east_m, self.spec.position.north_m);
         for s in truths {
-            if !self.can_see(s, truths) || !self.rng.chance(self.spec.detection_probability) {
+            let distance = (s.east_m - sx).hypot(s.north_m - sy);
+            if !self.can_see(s, truths) || !self.rng.chance(self.pd(distance)) {
                 continue;
             }
+            let size = ObjectSize::new(s.length_m, s.width_m, s.height_m);
+            let Some(b) = cam.bounding_box([s.east_m, s.north_m], s.yaw_rad, &size, 0.0) else {
+                continue;
+            };
+            let right = self.rng.chance(accuracy);
+            let class = if right {
+                s.class
+            } else {
+                confused_with(s.class, self.rng.uniform())
+            };
+            // Detector scores: high for a right class, middling for a confusion.
+            let score = if right { 0.85 } else { 0.55 };
+            let confidence = (score + 0.08 * self.rng.normal()).clamp(0.05, 0.99);
+            if let Some(bbox) = self.noisy_box(&cam, b, sigma) {
+                boxes.push(CameraBox {
+                    class: class_of(class),
+                    confidence,
+                    bbox,
+                });
+            }
+        }
+        // False positives: a plausible box of a car or a pedestrian somewhere in view.
+        for _ in 0..self.rng.poisson(self.spec.false_alarms_per_frame) {
+            let c = self.coverage;
+            let r = c.range_m * self.rng.uniform().sqrt();
+            let a = c.yaw_rad + c.half_fov_rad * self.rng.range(-1.0, 1.0);
+            let class = if self.rng.chance(0.5) {
+                RoadUserClass::Car
+            } else {
+                RoadUserClass::Pedestrian
+            };
+            let (l, w, h) = class.default_size();
+            let centre = [c.east_m + r * a.cos(), c.north_m + r * a.sin()];
+            let yaw = self.rng.range(-std::f64::consts::PI, std::f64::consts::PI);
+            let size = ObjectSize::new(l, w, h);
+            if let Some(b) = cam.bounding_box(centre, yaw, &size, 0.0) {
+                let confidence = (0.4 + 0.1 * self.rng.normal()).clamp(0.05, 0.99);
+                if let Some(bbox) = self.noisy_box(&cam, b, sigma) {
+                    let class = class_of(class);
+                    boxes.push(CameraBox {
+                        class,
+                        confidence,
+                        bbox,
+                    });
+                }
+            }
+        }
+    }
+
+    /// A box with detector noise on each edge, clipped to the image; `None` if it collapses.
+    fn noisy_box(
+        &mut self,
+        cam: &Camera,
+        b: camera::PixelBox,
+        sigma: f64,
+    ) -> Option<camera::PixelBox> {
+        let intr = cam.intrinsics();
+        let (w, h) = (f64::from(intr.width_px), f64::from(intr.height_px));
+        let mut n = || sigma * self.rng.normal();
+        let out = camera::PixelBox {
+            x_min: (b.x_min + n()).clamp(0.0, w),
+            y_min: (b.y_min + n()).clamp(0.0, h),
+            x_max: (b.x_max + n()).clamp(0.0, w),
+            y_max: (b.y_max + n()).clamp(0.0, h),
+        };
+        out.validate(intr).is_ok().then_some(out)
+    }
+
+    fn capture_radar(&mut self, truths: &[TruthState], objects: &mut Vec<RadarObject>) {
+        let (sx, sy) = (self.spec.position.east_m, self.spec.position.north_m);
+        for s in truths {
             let (dx, dy) = (s.east_m - sx, s.north_m - sy);
             let range = dx.hypot(dy);
-            let d = self.measure(stamp, range, dy.atan2(dx), Some(s));
-            frame.detections.push(d);
-            if self.spec.kind == SensorKind::Radar && self.rng.chance(self.spec.ghost_probability) {
-                // A multipath ghost: same bearing, longer range.
+            if !self.can_see(s, truths) || !self.rng.chance(self.pd(range)) {
+                continue;
+            }
+            let bearing = dy.atan2(dx);
+            let o = self.radar_object(range, bearing, Some(s));
+            objects.push(o);
+            if self.rng.chance(self.spec.ghost_probability) {
+                // A multipath ghost: same bearing, longer range, same Doppler.
                 let r = range * self.rng.range(1.3, 2.0);
                 if r <= self.spec.range_m {
-                    let g = self.measure(stamp, r, dy.atan2(dx), None);
-                    frame.detections.push(g);
+                    let mut g = self.radar_object(r, bearing, Some(s));
+                    g.rcs_dbsm -= 10.0;
+                    g.class = Some(ObjClass::Point);
+                    objects.push(g);
                 }
             }
         }
@@ -215,70 +428,78 @@ impl SimSensor {
             let c = self.coverage;
             let r = c.range_m * self.rng.uniform().sqrt();
             let a = c.yaw_rad + c.half_fov_rad * self.rng.range(-1.0, 1.0);
-            let d = self.measure(stamp, r, a, None);
-            frame.detections.push(d);
+            let o = self.radar_object(r, a, None);
+            objects.push(o);
         }
-        true
+        // Obj_ID is the index in the list, and the list holds at most 255 objects.
+        objects.truncate(255);
+        for (i, o) in objects.iter_mut().enumerate() {
+            o.id = i as u8;
+        }
     }
 
-    /// A detection at a true range and bearing from the sensor, with this sensor's noise.
-    /// `truth` gives class and size to a camera; false alarms and ghosts have none.
-    fn measure(
+    /// An object at a true range and site-frame bearing, measured with this radar's noise:
+    /// range, azimuth and Doppler in polar form, put into the ARS408's Cartesian fields as
+    /// its firmware does. `truth` gives motion, RCS, class and size; clutter has none.
+    fn radar_object(
         &mut self,
-        stamp: f64,
         range: f64,
         bearing: f64,
         truth: Option<&TruthState>,
-    ) -> Detection {
-        let (sx, sy) = (self.spec.position.east_m, self.spec.position.north_m);
-        match self.spec.kind {
-            SensorKind::Camera => {
-                let sigma = self.spec.noise_m;
-                let (e, n) = (sx + range * bearing.cos(), sy + range * bearing.sin());
-                Detection {
-                    t: stamp,
-                    sensor: self.index,
-                    pos: Vector2::new(e + sigma * self.rng.normal(), n + sigma * self.rng.normal()),
-                    cov: Matrix2::identity() * (sigma * sigma).max(1e-6),
-                    class: truth.map_or(Class::Unknown, |s| class_of(s.class)),
-                    length_m: truth.map(|s| s.length_m),
-                    width_m: truth.map(|s| s.width_m),
-                    class_confidence: None,
-                    yaw_rad: None,
-                    radial: None,
-                }
+    ) -> RadarObject {
+        let spec = &self.spec;
+        let (sr, sa, sd) = (
+            spec.range_noise_m(),
+            spec.azimuth_noise_rad(),
+            spec.doppler_noise_mps(),
+        );
+        let (yaw, rcs_noise) = (spec.yaw_deg.to_radians(), spec.rcs_noise_db());
+        let accuracy = spec.class_accuracy();
+        let rel = wrap_pi(bearing - yaw);
+        let r = (range + sr * self.rng.normal()).max(0.0);
+        let az = rel + sa * self.rng.normal();
+        // Velocity in the radar frame, split into radial (Doppler) and tangential parts.
+        let (ve, vn) = truth.map_or((0.0, 0.0), |s| (s.vel_east_mps, s.vel_north_mps));
+        let (sin_yaw, cos_yaw) = yaw.sin_cos();
+        let (v_long, v_lat) = (ve * cos_yaw + vn * sin_yaw, -ve * sin_yaw + vn * cos_yaw);
+        let (ur, ut) = ((rel.cos(), rel.sin()), (-rel.sin(), rel.cos()));
+        let radial = v_long * ur.0 + v_lat * ur.1 + sd * self.rng.normal();
+        let tangential =
+            v_long * ut.0 + v_lat * ut.1 + RADAR_TANGENTIAL_NOISE_MPS * self.rng.normal();
+        let (ca, sa_) = (az.cos(), az.sin());
+        let class = truth.map(|t| {
+            if self.rng.chance(accuracy) {
+                radar_class(t.class)
+            } else {
+                radar_class(confused_with(t.class, self.rng.uniform()))
             }
-            SensorKind::Radar => {
-                let sr = self.spec.noise_m;
-                let sa = self
-                    .spec
-                    .azimuth_noise_deg
-                    .unwrap_or(DEFAULT_AZIMUTH_NOISE_DEG)
-                    .to_radians();
-                let r = range + sr * self.rng.normal();
-                let a = bearing + sa * self.rng.normal();
-                let (sin, cos) = a.sin_cos();
-                let rot = Matrix2::new(cos, -sin, sin, cos);
-                let polar = Matrix2::new(
-                    (sr * sr).max(1e-6),
-                    0.0,
-                    0.0,
-                    (r.abs() * sa).powi(2).max(1e-6),
-                );
-                Detection {
-                    t: stamp,
-                    sensor: self.index,
-                    pos: Vector2::new(sx + r * cos, sy + r * sin),
-                    cov: rot * polar * rot.transpose(),
-                    // A radar's object list does not say what the object is.
-                    class: Class::Unknown,
-                    length_m: None,
-                    width_m: None,
-                    class_confidence: None,
-                    yaw_rad: None,
-                    radial: None,
-                }
-            }
+        });
+        let rcs =
+            truth.map_or(-10.0, |t| typical_rcs_dbsm(t.class)) + rcs_noise * self.rng.normal();
+        let moving = (ve.hypot(vn)) > 0.5;
+        RadarObject {
+            id: 0,
+            dist_long_m: r * ca,
+            dist_lat_m: r * sa_,
+            vrel_long_mps: radial * ca - tangential * sa_,
+            vrel_lat_mps: radial * sa_ + tangential * ca,
+            dyn_prop: if moving {
+                DynProp::Moving
+            } else {
+                DynProp::Stationary
+            },
+            rcs_dbsm: rcs,
+            dist_long_rms_m: Some(sr),
+            dist_lat_rms_m: Some((r * sa).max(sr)),
+            vrel_long_rms_mps: Some(sd),
+            vrel_lat_rms_mps: Some(RADAR_TANGENTIAL_NOISE_MPS),
+            prob_of_exist: Some(if truth.is_some() { 0.999 } else { 0.75 }),
+            arel_long_mps2: Some(0.0),
+            arel_lat_mps2: Some(0.0),
+            class: Some(class.unwrap_or(ObjClass::Point)),
+            orientation_rad: truth.map(|t| wrap_pi(t.yaw_rad - yaw + 0.05 * self.rng.normal())),
+            length_m: truth.map(|t| (t.length_m + 0.3 * self.rng.normal()).max(0.2)),
+            width_m: truth.map(|t| (t.width_m + 0.2 * self.rng.normal()).max(0.2)),
         }
     }
 }
@@ -287,8 +508,10 @@ impl SimSensor {
 mod tests {
     use super::*;
     use crate::geo::Enu;
+    use crate::sensor::ingest::Ingest;
 
     fn spec(kind: SensorKind) -> SensorSpec {
+        let radar = kind == SensorKind::Radar;
         SensorSpec {
             id: "s".into(),
             kind,
@@ -298,9 +521,16 @@ mod tests {
             range_m: 100.0,
             rate_hz: 10.0,
             latency_s: 0.1,
-            noise_m: 0.0,
-            azimuth_noise_deg: Some(0.0),
+            noise_m: radar.then_some(0.0),
+            azimuth_noise_deg: radar.then_some(0.0),
+            doppler_noise_mps: radar.then_some(0.0),
+            rcs_noise_db: None,
             detection_probability: 1.0,
+            full_detection_range_m: Some(99.0),
+            class_accuracy: Some(1.0),
+            camera: None,
+            listen: None,
+            radar_sensor_id: 0,
             latency_jitter_s: 0.0,
             clock_offset_s: 0.0,
             false_alarms_per_frame: 0.0,
@@ -326,9 +556,16 @@ mod tests {
         }
     }
 
+    fn radar_objects(f: &RawFrame) -> &[RadarObject] {
+        match &f.payload {
+            Payload::RadarObjects(o) => o,
+            p => panic!("not a radar list: {p:?}"),
+        }
+    }
+
     #[test]
     fn sees_only_its_sector() {
-        let s = SimSensor::new(0, spec(SensorKind::Camera), 1);
+        let s = SimSensor::new(0, spec(SensorKind::Radar), 1).unwrap();
         assert!(s.sees(50.0, 0.0) && s.sees(50.0, 49.0));
         assert!(!s.sees(50.0, 51.0), "outside the 90° field of view");
         assert!(!s.sees(-10.0, 0.0), "behind");
@@ -337,7 +574,7 @@ mod tests {
 
     #[test]
     fn a_truck_hides_a_car_from_a_low_sensor() {
-        let s = SimSensor::new(0, spec(SensorKind::Radar), 1);
+        let s = SimSensor::new(0, spec(SensorKind::Radar), 1).unwrap();
         let truck = at(0, 20.0, 0.0, RoadUserClass::Truck);
         let car = at(1, 40.0, 0.0, RoadUserClass::Car);
         let all = [truck, car];
@@ -348,7 +585,7 @@ mod tests {
         // A camera high on a pole sees the car over a pedestrian.
         let mut high = spec(SensorKind::Camera);
         high.position.up_m = 8.0;
-        let cam = SimSensor::new(1, high, 1);
+        let cam = SimSensor::new(1, high, 1).unwrap();
         let ped = at(3, 20.0, 0.0, RoadUserClass::Pedestrian);
         assert!(cam.can_see(&car, &[ped, car]));
     }
@@ -361,25 +598,26 @@ mod tests {
         sp.false_alarms_per_frame = 3.0;
         sp.ghost_probability = 1.0;
         sp.occlusion = false;
-        let mut s = SimSensor::new(0, sp, 9);
+        let mut s = SimSensor::new(0, sp, 9).unwrap();
         let car = at(0, 30.0, 0.0, RoadUserClass::Car);
-        let (mut frames, mut dets, mut stamps_ok) = (0, 0, true);
-        let mut f = SensorFrame::default();
+        let (mut frames, mut objects, mut stamps_ok) = (0, 0, true);
+        let mut f = RawFrame::default();
         while s.next_capture_s() < 3.0 {
             let t = s.next_capture_s();
             let delivered = s.capture(&[car], &mut f);
             assert_eq!(delivered, !(1.0..2.0).contains(&t), "at {t}");
             if delivered {
                 frames += 1;
-                dets += f.detections.len();
+                let list = radar_objects(&f);
+                objects += list.len();
                 stamps_ok &=
                     (f.capture_s - t - 0.25).abs() < 1e-12 && (f.deliver_s - t - 0.1).abs() < 1e-12;
                 // The car, its ghost (30 m → 39..60 m, same bearing) and the clutter.
-                assert!(f.detections.iter().any(|d| (d.pos[0] - 30.0).abs() < 1e-9));
-                assert!(f
-                    .detections
+                assert!(list.iter().any(|o| (o.dist_long_m - 30.0).abs() < 1e-9));
+                assert!(list
                     .iter()
-                    .any(|d| d.pos[0] > 38.9 && d.pos[1].abs() < 1e-9));
+                    .any(|o| o.dist_long_m > 38.9 && o.dist_lat_m.abs() < 1e-9));
+                assert!(list.iter().enumerate().all(|(i, o)| usize::from(o.id) == i));
             }
         }
         assert!(
@@ -387,10 +625,72 @@ mod tests {
             "stamped in the sensor clock, delivered after the latency"
         );
         assert_eq!(frames, 20);
-        let clutter = dets as f64 / frames as f64 - 2.0;
+        let clutter = objects as f64 / frames as f64 - 2.0;
         assert!(
             (clutter - 3.0).abs() < 1.0,
             "about 3 false alarms per frame, got {clutter}"
+        );
+    }
+
+    #[test]
+    fn radar_reports_doppler_and_ingest_places_it() {
+        let mut sp = spec(SensorKind::Radar);
+        sp.yaw_deg = 30.0;
+        let mut s = SimSensor::new(0, sp.clone(), 3).unwrap();
+        let mut car = at(0, 40.0, 20.0, RoadUserClass::Car);
+        (car.vel_east_mps, car.vel_north_mps) = (-8.0, 3.0);
+        let mut f = RawFrame::default();
+        assert!(s.capture(&[car], &mut f));
+        let ingest = Ingest::new(&[sp]).unwrap();
+        let (mut out, mut faults) = (SensorFrame::default(), Vec::new());
+        ingest.convert(&f, &mut out, &mut faults).unwrap();
+        assert!(faults.is_empty());
+        let d = &out.detections[0];
+        assert!((d.pos - nalgebra::Vector2::new(40.0, 20.0)).norm() < 1e-9);
+        let los = nalgebra::Vector2::new(40.0, 20.0).normalize();
+        let radial = d.radial.expect("Doppler");
+        assert!((radial.speed_mps - (-8.0 * los.x + 3.0 * los.y)).abs() < 1e-9);
+        assert_eq!(d.class, Class::Car);
+    }
+
+    #[test]
+    fn camera_boxes_back_project_near_the_truth_and_detection_falls_with_distance() {
+        let mut sp = spec(SensorKind::Camera);
+        (sp.position.up_m, sp.range_m, sp.full_detection_range_m) = (6.0, 120.0, Some(40.0));
+        sp.detection_probability = 0.95;
+        let mut s = SimSensor::new(0, sp.clone(), 5).unwrap();
+        let ingest = Ingest::new(&[sp]).unwrap();
+        let (mut f, mut out, mut faults) = (RawFrame::default(), SensorFrame::default(), vec![]);
+        let mut seen = [0usize; 2];
+        let mut worst_nees = 0.0f64;
+        for k in 0..400 {
+            let near = k % 2 == 0;
+            let range = if near { 30.0 } else { 100.0 };
+            let mut car = at(0, range, 5.0, RoadUserClass::Car);
+            car.yaw_rad = 0.3 * k as f64;
+            if !s.capture(&[car], &mut f) {
+                continue;
+            }
+            ingest.convert(&f, &mut out, &mut faults).unwrap();
+            for d in &out.detections {
+                seen[usize::from(!near)] += 1;
+                let e = d.pos - nalgebra::Vector2::new(range, 5.0);
+                let nees = e.dot(&(d.cov.try_inverse().unwrap() * e));
+                worst_nees = worst_nees.max(nees);
+                assert_eq!(d.class, Class::Car);
+                assert!(d.class_confidence.is_some_and(|c| c > 0.0 && c < 1.0));
+            }
+        }
+        assert!(faults.is_empty(), "{faults:?}");
+        // Pd 0.95 at 30 m; at 100 m the smoothstep from 40 m to 120 m gives 0.95 × 0.156.
+        let (near, far) = (seen[0] as f64 / 200.0, seen[1] as f64 / 200.0);
+        assert!(
+            (near - 0.95).abs() < 0.05 && (far - 0.148).abs() < 0.06,
+            "{near} {far}"
+        );
+        assert!(
+            worst_nees < 25.0,
+            "a box far off its covariance: NEES {worst_nees}"
         );
     }
 }
