@@ -71,6 +71,27 @@ enum Command {
         /// Stop by itself after this many seconds.
         #[arg(long, value_name = "SECONDS")]
         stop_after: Option<f64>,
+        /// Feed the pipeline from the scenario's simulated sensors in-process instead of
+        /// the sensors' live UDP inputs (their `listen` addresses).
+        #[arg(long)]
+        simulate: bool,
+    },
+    /// Play a scenario's simulated sensors as live UDP streams, in their wire formats (camera
+    /// JSON object lists, ARS408 CAN frames over a gateway), paced in real time: to each
+    /// sensor's `listen` address, where `roadsight serve` takes them.
+    Simulate {
+        /// Scenario file; the bundled default when absent.
+        #[arg(long, value_name = "FILE")]
+        scenario: Option<PathBuf>,
+        /// Send sensor N to this address instead (`N=ADDR`, repeatable).
+        #[arg(long = "to", value_name = "N=ADDR")]
+        to: Vec<String>,
+        /// Start this many seconds into the scenario.
+        #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+        from: f64,
+        /// Stop by itself after this many seconds (the scenario's duration at most).
+        #[arg(long, value_name = "SECONDS")]
+        stop_after: Option<f64>,
     },
     /// Decode V2X messages (UPER) and print them as JSON with the standard's field names.
     ///
@@ -217,8 +238,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             pcap,
             events,
             stop_after,
+            simulate,
         } => {
             let s = Scenario::load(&config)?;
+            let inputs = if simulate {
+                roadsight::service::Inputs::Simulated
+            } else {
+                let live = roadsight::service::LiveInputs::bind(&s)?;
+                anyhow::ensure!(
+                    !live.is_empty(),
+                    "{}: no sensor has a `listen` address; give one, or use --simulate",
+                    config.display()
+                );
+                for (i, addr) in live.addrs() {
+                    eprintln!(
+                        "roadsight: sensor {:?} on udp://{addr}",
+                        s.sensors[usize::from(i)].id
+                    );
+                }
+                roadsight::service::Inputs::Live(live)
+            };
             let opts = roadsight::service::ServeOptions {
                 udp,
                 pcap,
@@ -235,6 +274,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let summary = rt.block_on(roadsight::service::serve(
                 &s,
                 &opts,
+                inputs,
                 shutdown_signal(stop_after),
             ))?;
             let by_type: Vec<String> = summary
@@ -249,6 +289,62 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 by_type.join(", "),
                 summary.udp_sent,
                 summary.udp_errors
+            );
+            let st = &summary.stats;
+            eprintln!(
+                "roadsight: inputs: {} datagrams ({} dropped), {} frames, {} detections, {} malformed, {} detections refused, {} tracks confirmed",
+                summary.datagrams_in,
+                summary.datagrams_dropped,
+                st.frames,
+                st.detections,
+                st.malformed_datagrams.values().sum::<u64>(),
+                st.rejected_detections.values().sum::<u64>(),
+                st.tracks_confirmed
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Simulate {
+            scenario,
+            to,
+            from,
+            stop_after,
+        } => {
+            let s = match &scenario {
+                Some(p) => Scenario::load(p)?,
+                None => Scenario::default_scenario()?,
+            };
+            let mut targets: Vec<Option<SocketAddr>> = s.sensors.iter().map(|x| x.listen).collect();
+            for t in &to {
+                let (n, addr) = t
+                    .split_once('=')
+                    .with_context(|| format!("--to {t:?}: expected N=ADDR"))?;
+                let n: usize = n
+                    .parse()
+                    .with_context(|| format!("--to {t:?}: sensor index"))?;
+                let addr: SocketAddr = addr
+                    .parse()
+                    .with_context(|| format!("--to {t:?}: address"))?;
+                let slot = targets
+                    .get_mut(n)
+                    .with_context(|| format!("--to {t:?}: no sensor {n}"))?;
+                *slot = Some(addr);
+            }
+            anyhow::ensure!(
+                targets.iter().any(Option::is_some),
+                "no sensor has a `listen` address to send to; give one, or use --to N=ADDR"
+            );
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let summary = rt.block_on(roadsight::service::simulate(
+                &s,
+                &targets,
+                from,
+                shutdown_signal(stop_after),
+            ))?;
+            eprintln!(
+                "roadsight: simulated {:.1} s: {} frames in {} datagrams, {} send errors",
+                summary.ran_s, summary.frames, summary.datagrams, summary.send_errors
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -28,7 +28,7 @@ fn serves_udp_and_stops_on_sigterm() {
     let (pcap, events) = (dir.join("live.pcap"), dir.join("events.jsonl"));
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/default.toml");
     let mut child = Command::new(env!("CARGO_BIN_EXE_roadsight"))
-        .args(["serve", "--config", config, "--udp", &addr])
+        .args(["serve", "--simulate", "--config", config, "--udp", &addr])
         .arg("--pcap")
         .arg(&pcap)
         .arg("--events")

@@ -5,9 +5,10 @@
 //! service calls it when the real clock gets there.
 
 use super::{Event, Pipeline, PipelineConfig, Transmit};
-use crate::scenario::truth::{GroundTruth, TruthState};
+use crate::scenario::truth::TruthState;
 use crate::scenario::Scenario;
-use crate::sensor::{RawFrame, SensorFrame, SimSensor};
+use crate::sensor::sim::{SimSensors, SimStep};
+use crate::sensor::{RawFrame, SensorFrame};
 use crate::time::Timestamp;
 use std::collections::BTreeSet;
 
@@ -80,10 +81,7 @@ impl Evaluation {
 }
 
 pub struct ScenarioDriver {
-    truth: GroundTruth,
-    sensors: Vec<SimSensor>,
-    /// Frames captured and not yet delivered.
-    inflight: Vec<RawFrame>,
+    sims: SimSensors,
     pipeline: Pipeline,
     epoch: Timestamp,
     truth_buf: Vec<TruthState>,
@@ -99,20 +97,11 @@ impl ScenarioDriver {
     /// A driver whose scenario time zero is `epoch` (the scenario's start in replay, the
     /// service's start live).
     pub fn new(s: &Scenario, epoch: Timestamp) -> Result<Self, crate::pipeline::PipelineError> {
-        let mut sensors = Vec::with_capacity(s.sensors.len());
-        for (i, spec) in s.sensors.iter().enumerate() {
-            let sim = SimSensor::new(i as u16, spec.clone(), s.run.seed).map_err(|source| {
-                crate::pipeline::PipelineError::Camera {
-                    sensor: spec.id.clone(),
-                    source,
-                }
-            })?;
-            sensors.push(sim);
-        }
+        let sims = SimSensors::new(s, epoch).map_err(|(sensor, source)| {
+            crate::pipeline::PipelineError::Camera { sensor, source }
+        })?;
         Ok(Self {
-            truth: GroundTruth::new(&s.road_users),
-            sensors,
-            inflight: Vec::new(),
+            sims,
             pipeline: Pipeline::new(PipelineConfig::from_scenario(s, epoch), epoch)?,
             epoch,
             truth_buf: Vec::new(),
@@ -154,19 +143,9 @@ impl ScenarioDriver {
         self.metrics.report()
     }
 
-    fn at(&self, s: f64) -> Timestamp {
-        self.epoch.add_secs(s)
-    }
-
     /// The next moment something happens.
     pub fn next_time(&self) -> Timestamp {
-        let capture = self
-            .sensors
-            .iter()
-            .map(|s| self.at(s.next_capture_s()))
-            .min();
-        let delivery = self.inflight.iter().map(|f| self.at(f.deliver_s)).min();
-        [capture, delivery, self.pipeline.poll_timeout()]
+        [self.sims.next_time(), self.pipeline.poll_timeout()]
             .into_iter()
             .flatten()
             .min()
@@ -187,30 +166,13 @@ impl ScenarioDriver {
             }
             // Captures first, then deliveries, then timers: the order is fixed so that a
             // replay is deterministic.
-            if let Some(i) =
-                (0..self.sensors.len()).find(|&i| self.at(self.sensors[i].next_capture_s()) == next)
-            {
-                let t = self.sensors[i].next_capture_s();
-                self.truth.states_at(t, &mut self.truth_buf);
-                let mut frame = RawFrame::default();
-                if self.sensors[i].capture(&self.truth_buf, &mut frame) {
-                    self.inflight.push(frame);
+            match self.sims.step(next) {
+                SimStep::Captured => continue,
+                SimStep::Delivered(frame) => {
+                    sink.raw_frame(&frame);
+                    self.pipeline.handle_raw(next, &frame);
                 }
-                continue;
-            }
-            if let Some(i) = self
-                .inflight
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| self.at(f.deliver_s) == next)
-                .min_by_key(|(_, f)| f.sensor)
-                .map(|(i, _)| i)
-            {
-                let frame = self.inflight.swap_remove(i);
-                sink.raw_frame(&frame);
-                self.pipeline.handle_raw(next, &frame);
-            } else {
-                self.pipeline.handle_timeout(next);
+                SimStep::Idle => self.pipeline.handle_timeout(next),
             }
             self.drain(next, sink);
         }
@@ -238,12 +200,13 @@ impl ScenarioDriver {
     /// and accumulates the errors.
     fn evaluate(&mut self, now: Timestamp) {
         let t = now.secs_since(self.epoch);
-        self.truth.states_at(t, &mut self.truth_buf);
+        self.sims.truth().states_at(t, &mut self.truth_buf);
         // In view: some sensor could detect it (in range and field of view, not hidden).
+        let sensors = self.sims.sensors();
         let visible: Vec<&TruthState> = self
             .truth_buf
             .iter()
-            .filter(|s| self.sensors.iter().any(|x| x.can_see(s, &self.truth_buf)))
+            .filter(|s| sensors.iter().any(|x| x.can_see(s, &self.truth_buf)))
             .collect();
         let objects = &self.pipeline.world().objects;
         let f = &mut self.frame_buf;

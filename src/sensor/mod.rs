@@ -11,6 +11,7 @@ pub mod ars408;
 pub mod camera;
 pub mod camera_json;
 pub mod ingest;
+pub mod sim;
 
 use crate::fusion::{Class, Detection};
 use crate::geo::wrap_pi;
