@@ -90,3 +90,121 @@ fn bad_frames_and_detections_are_refused_named_and_counted() {
     assert!(has("is more than 60 s from now"));
     assert!(has("capture time NaN is not finite"));
 }
+
+/// Sensors' own reports: a box outside the image, a NaN confidence, a negative radar range (in
+/// process and as ARS408 CAN frames), each refused with its object and field named, counted
+/// for its sensor; the frame's good objects still reach the tracker.
+#[test]
+fn raw_reports_name_the_object_and_field() {
+    use roadsight::sensor::ars408::{
+        encode_object_list, gateway_datagrams, ObjectList, RadarObject,
+    };
+    use roadsight::sensor::camera::PixelBox;
+    use roadsight::sensor::{CameraBox, Payload, RawFrame};
+    let s = Scenario::default_scenario().expect("default");
+    let epoch = s.start();
+    let mut p = Pipeline::new(PipelineConfig::from_scenario(&s, epoch), epoch).expect("pipeline");
+    let good_box = PixelBox {
+        x_min: 900.0,
+        y_min: 600.0,
+        x_max: 1000.0,
+        y_max: 680.0,
+    };
+    let boxes = vec![
+        CameraBox {
+            class: Class::Car,
+            confidence: 0.9,
+            bbox: good_box,
+        },
+        CameraBox {
+            class: Class::Car,
+            confidence: 0.9,
+            bbox: PixelBox {
+                x_max: 1950.0,
+                ..good_box
+            },
+        },
+        CameraBox {
+            class: Class::Car,
+            confidence: f64::NAN,
+            bbox: good_box,
+        },
+    ];
+    let now = epoch.add_secs(1.0);
+    let raw = |sensor, payload| RawFrame {
+        sensor,
+        capture_s: 0.9,
+        deliver_s: 1.0,
+        payload,
+    };
+    p.handle_raw(now, &raw(0, Payload::Boxes(boxes)));
+    let radar = |dist_long_m| RadarObject {
+        dist_long_m,
+        dist_lat_m: 3.0,
+        ..RadarObject::default()
+    };
+    p.handle_raw(
+        now,
+        &raw(2, Payload::RadarObjects(vec![radar(-4.0), radar(30.0)])),
+    );
+    // The same through the wire: sensor 3's gateway.
+    let mut behind = radar(-12.0);
+    behind.id = 1;
+    let list = ObjectList {
+        objects: vec![radar(40.0), behind],
+        ..ObjectList::default()
+    };
+    for d in gateway_datagrams(&encode_object_list(&list), 50) {
+        p.handle_datagram(now, 3, &d);
+    }
+    // The next 0x60A closes the cycle.
+    let next = ObjectList {
+        cycle: 1,
+        ..ObjectList::default()
+    };
+    for d in gateway_datagrams(&encode_object_list(&next), 50) {
+        p.handle_datagram(now, 3, &d);
+    }
+    let mut rejected = Vec::new();
+    while let Some(e) = p.poll_event() {
+        if let Event::DetectionsRejected {
+            sensor,
+            count,
+            field,
+            reason,
+            ..
+        } = e
+        {
+            rejected.push((sensor, count, field, reason));
+        }
+    }
+    assert_eq!(
+        rejected,
+        vec![
+            (
+                0,
+                2,
+                "objects[1].box.x_max".to_string(),
+                "must be within the image (1920×1080 image)".to_string()
+            ),
+            (
+                2,
+                1,
+                "objects[0].dist_long_m".to_string(),
+                "-4 m: negative range (behind the radar)".to_string()
+            ),
+            (
+                3,
+                1,
+                "objects[1].dist_long_m".to_string(),
+                "-12 m: negative range (behind the radar)".to_string()
+            ),
+        ]
+    );
+    let st = p.stats();
+    assert_eq!(st.rejected_detections.get(&0), Some(&2));
+    assert_eq!(st.rejected_detections.get(&2), Some(&1));
+    assert_eq!(st.rejected_detections.get(&3), Some(&1));
+    // One good box, one good radar object each: three detections went on.
+    assert_eq!(st.detections, 3);
+}
