@@ -15,7 +15,7 @@ use crate::scenario::{Rates, Scenario};
 use crate::sensor::camera::CameraError;
 use crate::sensor::ingest::{Fault, Ingest};
 use crate::sensor::{Coverage, RawFrame, SensorFrame};
-use crate::signal::{FixedTimeController, GroupState};
+use crate::signal::{ControllerMode, GroupState, SignalController, SignalEvent, SignalMonitor};
 use crate::time::Timestamp;
 use crate::v2x::cn::compose::{self, SiteIdentity};
 use crate::v2x::cn::{encode_frame, CnMessage};
@@ -92,6 +92,17 @@ pub enum Event {
         sensor: u16,
         reason: String,
     },
+    /// The signal state changed (phase change, all-red, mode change, feed lost or back).
+    Signal {
+        time: String,
+        #[serde(flatten)]
+        change: SignalEvent,
+    },
+    /// A signal-controller update refused whole; the last good state stays.
+    SignalFeedRejected {
+        time: String,
+        reason: String,
+    },
     /// A datagram from a sensor that could not be read; the sensor's other frames go on.
     InputMalformed {
         time: String,
@@ -114,7 +125,7 @@ pub enum Event {
 pub struct PipelineConfig {
     pub site: SiteIdentity,
     pub map: SiteMap,
-    pub signal: FixedTimeController,
+    pub signal: SignalController,
     pub rates: Rates,
     pub tracker: TrackerConfig,
     /// Frames are held until this long after their capture, so that frames of sensors with
@@ -127,6 +138,16 @@ pub struct PipelineConfig {
     pub clock_offsets_s: Vec<f64>,
     /// The sensors, by index: how their reports become detections.
     pub sensors: Vec<crate::scenario::SensorSpec>,
+}
+
+impl PipelineConfig {
+    /// Takes the signal state from the controller's live feed instead of the plan.
+    pub fn with_signal_feed(mut self, s: &Scenario) -> Self {
+        let groups = s.signal.groups.iter().map(|g| g.id).collect();
+        let timeout = s.signal.feed_timeout_s.unwrap_or(2.0);
+        self.signal = SignalController::Feed(crate::signal::SignalFeed::new(groups, timeout));
+        self
+    }
 }
 
 /// A pipeline that cannot be built from its configuration.
@@ -158,7 +179,7 @@ impl PipelineConfig {
                 frame: crate::geo::SiteFrame::new(s.site.anchor),
             },
             map: SiteMap::from_spec(&s.map),
-            signal: FixedTimeController::new(s.signal.clone(), epoch),
+            signal: SignalController::from_plan(&s.signal, epoch),
             rates: s.messages.clone(),
             tracker: TrackerConfig::default(),
             reorder_window_s: max_latency,
@@ -176,6 +197,8 @@ pub struct PipelineStats {
     pub detections: u64,
     pub late_frames: u64,
     pub rejected_frames: u64,
+    /// Signal-controller updates refused.
+    pub signal_feed_rejected: u64,
     /// Datagrams that could not be read, by sensor index.
     pub malformed_datagrams: BTreeMap<u16, u64>,
     /// Detections refused at ingest (non-finite values, a broken covariance, a time far from
@@ -209,6 +232,8 @@ pub struct Pipeline {
     events: VecDeque<Event>,
     world: WorldSnapshot,
     signal_buf: Vec<GroupState>,
+    signal_monitor: SignalMonitor,
+    signal_changes: Vec<SignalEvent>,
     confirmed: BTreeSet<u32>,
     yaw_memory: BTreeMap<u32, f64>,
     stats: PipelineStats,
@@ -261,6 +286,8 @@ impl Pipeline {
             events: VecDeque::new(),
             world: WorldSnapshot::default(),
             signal_buf: Vec::new(),
+            signal_monitor: SignalMonitor::default(),
+            signal_changes: Vec::new(),
             confirmed: BTreeSet::new(),
             yaw_memory: BTreeMap::new(),
             stats: PipelineStats::default(),
@@ -326,6 +353,24 @@ impl Pipeline {
             .sensors
             .get(usize::from(sensor))
             .map_or_else(|| format!("#{sensor}"), |s| s.id.clone())
+    }
+
+    /// A datagram from the signal controller's live feed. Ignored (and counted as refused)
+    /// unless the signal state comes from a feed.
+    pub fn handle_signal_feed(&mut self, now: Timestamp, bytes: &[u8]) {
+        let res = match &mut self.cfg.signal {
+            SignalController::Feed(f) => f.handle(now, bytes, &crate::signal::feed::JsonFeed),
+            _ => Err(crate::signal::FeedError::Syntax(
+                "this site's signal state comes from its plan, not a feed".into(),
+            )),
+        };
+        if let Err(e) = res {
+            self.stats.signal_feed_rejected += 1;
+            self.events.push_back(Event::SignalFeedRejected {
+                time: now.to_string(),
+                reason: e.to_string(),
+            });
+        }
     }
 
     /// A sensor's frame in its own terms (boxes, a radar object list) has arrived: ingest
@@ -611,8 +656,21 @@ impl Pipeline {
                 parts.into_iter().map(CnMessage::Rsm).collect()
             }
             MessageKind::Spat => {
-                self.cfg.signal.states_at(now, &mut self.signal_buf);
-                let m = compose::spat(&self.cfg.site, &self.signal_buf, now, self.msg_cnt[k]);
+                let mode = self.cfg.signal.states_at(now, &mut self.signal_buf);
+                self.signal_changes.clear();
+                self.signal_monitor
+                    .observe(mode, &self.signal_buf, &mut self.signal_changes);
+                for change in self.signal_changes.drain(..) {
+                    self.events.push_back(Event::Signal {
+                        time: now.to_string(),
+                        change,
+                    });
+                }
+                // Without a valid controller state SPAT stops: a stale one would mislead.
+                if mode == ControllerMode::Unknown {
+                    return;
+                }
+                let m = compose::spat(&self.cfg.site, &self.signal_buf, mode, now, self.msg_cnt[k]);
                 self.msg_cnt[k] = self.msg_cnt[k].wrapping_add(1);
                 vec![CnMessage::Spat(m)]
             }

@@ -168,15 +168,45 @@ pub enum Maneuver {
     UTurn,
 }
 
-/// A fixed-time plan: every group is green, then yellow, then red, once per cycle.
+/// The signal plan. Fixed-time: every group is green, then yellow, then red, once per
+/// cycle. Actuated: each group's recorded `timeline` is what the controller did (from a
+/// simulation or a log); the plan's times are the nominal ones, and SPAT predicts each end
+/// from the group's minimum and maximum green and the durations seen so far, never from the
+/// future.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignalPlan {
+    #[serde(default)]
+    pub kind: SignalKind,
     pub cycle_s: f64,
     /// Cycle start relative to the scenario start.
     #[serde(default)]
     pub offset_s: f64,
     pub groups: Vec<SignalGroupSpec>,
+    /// Live: the UDP address of the controller's JSON feed (`docs/signal-feed.md`); with it,
+    /// the service takes the signal state from the feed instead of the plan.
+    #[serde(default)]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Live: a feed silent for this long is lost, and SPAT stops. Default 2 s.
+    #[serde(default)]
+    pub feed_timeout_s: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalKind {
+    #[default]
+    FixedTime,
+    Actuated,
+}
+
+/// One change of a group's light in an actuated plan's recorded timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LightChange {
+    /// Since the scenario start.
+    pub t_s: f64,
+    pub light: crate::v2x::cn::spat::Light,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -190,6 +220,14 @@ pub struct SignalGroupSpec {
     pub green_start_s: f64,
     pub green_s: f64,
     pub yellow_s: f64,
+    /// Actuated: the shortest and longest green the controller may give. Default: `green_s`.
+    #[serde(default)]
+    pub min_green_s: Option<f64>,
+    #[serde(default)]
+    pub max_green_s: Option<f64>,
+    /// Actuated: the recorded light changes, in time order.
+    #[serde(default)]
+    pub timeline: Vec<LightChange>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -768,6 +806,39 @@ impl Scenario {
             if !self.map.lanes.iter().any(|l| l.signal_group == Some(g.id)) {
                 return Err((k("id"), format!("signal group {} controls no lane", g.id)));
             }
+            let (min_g, max_g) = (
+                g.min_green_s.unwrap_or(g.green_s),
+                g.max_green_s.unwrap_or(g.green_s),
+            );
+            positive(&k("min_green_s"), min_g)?;
+            positive(&k("max_green_s"), max_g)?;
+            if max_g < min_g {
+                return Err((k("max_green_s"), "must not be less than min_green_s".into()));
+            }
+            match p.kind {
+                SignalKind::Actuated if g.timeline.is_empty() => {
+                    return Err((
+                        k("timeline"),
+                        "an actuated plan needs each group's recorded light changes".into(),
+                    ));
+                }
+                SignalKind::FixedTime if !g.timeline.is_empty() => {
+                    return Err((k("timeline"), "only an actuated plan has a timeline".into()));
+                }
+                _ => {}
+            }
+            let mut last = f64::NEG_INFINITY;
+            for (j, c) in g.timeline.iter().enumerate() {
+                let kj = format!("signal.groups[{i}].timeline[{j}].t_s");
+                finite(&kj, c.t_s)?;
+                if c.t_s <= last {
+                    return Err((kj, "light changes must be in time order".into()));
+                }
+                last = c.t_s;
+            }
+        }
+        if let Some(t) = p.feed_timeout_s {
+            positive("signal.feed_timeout_s", t)?;
         }
         Ok(())
     }

@@ -40,23 +40,42 @@ pub struct ServeSummary {
 /// Sensor sockets, bound before the service starts so that their addresses are known (a
 /// `listen` port of 0 takes any free port).
 pub struct LiveInputs {
-    sockets: Vec<(u16, std::net::UdpSocket)>,
+    sockets: Vec<(Source, std::net::UdpSocket)>,
+}
+
+/// Who a live input socket listens to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Sensor(u16),
+    SignalController,
 }
 
 impl LiveInputs {
-    /// Binds every sensor's `listen` address.
+    /// Binds every sensor's `listen` address, and the signal feed's.
     pub fn bind(s: &Scenario) -> Result<Self, crate::link::sinks::OutputError> {
-        let mut sockets = Vec::new();
-        for (i, spec) in s.sensors.iter().enumerate() {
-            let Some(addr) = spec.listen else { continue };
-            let sock = std::net::UdpSocket::bind(addr)
+        let bind = |addr: SocketAddr, what: &'static str, name: &str| {
+            std::net::UdpSocket::bind(addr)
                 .and_then(|s| s.set_nonblocking(true).map(|()| s))
                 .map_err(|source| crate::link::sinks::OutputError {
-                    what: "sensor input",
-                    target: format!("{} ({addr})", spec.id),
+                    what,
+                    target: format!("{name} ({addr})"),
                     source,
-                })?;
-            sockets.push((i as u16, sock));
+                })
+        };
+        let mut sockets = Vec::new();
+        for (i, spec) in s.sensors.iter().enumerate() {
+            if let Some(addr) = spec.listen {
+                sockets.push((
+                    Source::Sensor(i as u16),
+                    bind(addr, "sensor input", &spec.id)?,
+                ));
+            }
+        }
+        if let Some(addr) = s.signal.listen {
+            sockets.push((
+                Source::SignalController,
+                bind(addr, "signal feed", "controller")?,
+            ));
         }
         Ok(Self { sockets })
     }
@@ -65,8 +84,19 @@ impl LiveInputs {
     pub fn addrs(&self) -> Vec<(u16, SocketAddr)> {
         self.sockets
             .iter()
-            .filter_map(|(i, s)| s.local_addr().ok().map(|a| (*i, a)))
+            .filter_map(|(src, s)| match src {
+                Source::Sensor(i) => s.local_addr().ok().map(|a| (*i, a)),
+                Source::SignalController => None,
+            })
             .collect()
+    }
+
+    /// The signal feed's local address, if the site takes one.
+    pub fn signal_addr(&self) -> Option<SocketAddr> {
+        self.sockets
+            .iter()
+            .find(|(src, _)| *src == Source::SignalController)
+            .and_then(|(_, s)| s.local_addr().ok())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -110,15 +140,19 @@ pub async fn serve(
             (driver.pipeline().stats().clone(), 0, 0)
         }
         Inputs::Live(live) => {
-            let mut pipeline = Pipeline::new(PipelineConfig::from_scenario(s, epoch), epoch)?;
-            let (tx, mut rx) = tokio::sync::mpsc::channel::<(u16, Vec<u8>)>(INPUT_QUEUE);
+            let mut cfg = PipelineConfig::from_scenario(s, epoch);
+            if live.signal_addr().is_some() {
+                cfg = cfg.with_signal_feed(s);
+            }
+            let mut pipeline = Pipeline::new(cfg, epoch)?;
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<(Source, Vec<u8>)>(INPUT_QUEUE);
             let (received, dropped) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
             let mut tasks = Vec::new();
             for (sensor, std_sock) in live.sockets {
                 let sock = tokio::net::UdpSocket::from_std(std_sock).map_err(|source| {
                     crate::link::sinks::OutputError {
-                        what: "sensor input",
-                        target: format!("sensor {sensor}"),
+                        what: "live input",
+                        target: format!("{sensor:?}"),
                         source,
                     }
                 })?;
@@ -146,9 +180,10 @@ pub async fn serve(
                     .poll_timeout()
                     .unwrap_or(Timestamp::from_micros(i64::MAX));
                 tokio::select! {
-                    Some((sensor, bytes)) = rx.recv() => {
-                        pipeline.handle_datagram(clock.now(), sensor, &bytes);
-                    }
+                    Some((source, bytes)) = rx.recv() => match source {
+                        Source::Sensor(i) => pipeline.handle_datagram(clock.now(), i, &bytes),
+                        Source::SignalController => pipeline.handle_signal_feed(clock.now(), &bytes),
+                    },
                     _ = sleep_until(&clock, wake) => pipeline.handle_timeout(clock.now()),
                     _ = &mut shutdown => break,
                 }

@@ -1,131 +1,202 @@
-//! Signal state: what each signal group shows at a given time and when that will change.
-//! This first controller evaluates a fixed-time plan; actuated plans and a live controller
-//! feed come later behind the same output.
+//! Signal state: what each signal group shows, when that started, and when it will end (the
+//! earliest, the latest and the likely end, with a confidence). Three sources behind one
+//! output: a fixed-time plan, an actuated controller's recorded timeline (replay), and a
+//! live controller feed ([`feed`], JSON over UDP; NTCIP 1202 or GB/T 20999 adapters would be
+//! further [`feed::FeedDecoder`]s). [`SignalMonitor`] turns successive states into events:
+//! phase changes, all-red, flashing or failure, and loss of the feed.
+//!
+//! Sans-IO: every call takes the time; nothing here reads a clock or a socket.
 
-use crate::scenario::SignalPlan;
+pub mod actuated;
+pub mod feed;
+pub mod fixed;
+
+use crate::scenario::{SignalKind, SignalPlan};
 use crate::time::Timestamp;
 use crate::v2x::cn::spat::Light;
+use serde::Serialize;
 
-/// One interval of a signal group: a light from `start` to `end`.
+pub use actuated::ActuatedController;
+pub use feed::{FeedError, SignalFeed};
+pub use fixed::FixedTimeController;
+
+/// One interval of a signal group: a light from `start` until it ends, between `min_end` and
+/// `max_end`, most likely at `likely_end`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Interval {
     pub light: Light,
     pub start: Timestamp,
-    pub end: Timestamp,
+    pub min_end: Timestamp,
+    pub max_end: Timestamp,
+    pub likely_end: Timestamp,
+    /// Probability that the interval ends at `likely_end` (±1 s), in [0, 1].
+    pub confidence: f64,
 }
 
-/// A signal group's current interval and the ones after it.
+impl Interval {
+    /// An interval whose end is known exactly.
+    pub fn exact(light: Light, start: Timestamp, end: Timestamp) -> Self {
+        Self {
+            light,
+            start,
+            min_end: end,
+            max_end: end,
+            likely_end: end,
+            confidence: 1.0,
+        }
+    }
+}
+
+/// A signal group's current interval and up to two after it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupState {
     pub id: u8,
-    /// The current interval first, then the next ones (a full cycle ahead).
-    pub intervals: [Interval; 3],
+    slots: [Interval; 3],
+    len: u8,
 }
 
 impl GroupState {
-    pub fn current(&self) -> Light {
-        self.intervals[0].light
-    }
-}
-
-/// A fixed-time controller: each group is green, yellow, then red once per cycle.
-#[derive(Debug, Clone)]
-pub struct FixedTimeController {
-    plan: SignalPlan,
-    /// Start of the first cycle.
-    origin: Timestamp,
-}
-
-impl FixedTimeController {
-    pub fn new(plan: SignalPlan, scenario_start: Timestamp) -> Self {
+    /// A group with its current interval and those after it known (at most two are kept).
+    pub fn new(id: u8, current: Interval, next: &[Interval]) -> Self {
+        let mut slots = [current; 3];
+        let n = next.len().min(2);
+        slots[1..=n].copy_from_slice(&next[..n]);
         Self {
-            origin: scenario_start.add_secs(plan.offset_s),
-            plan,
+            id,
+            slots,
+            len: 1 + n as u8,
         }
     }
 
-    pub fn group_ids(&self) -> impl Iterator<Item = u8> + '_ {
-        self.plan.groups.iter().map(|g| g.id)
+    /// The current interval first, then the next ones.
+    pub fn intervals(&self) -> &[Interval] {
+        &self.slots[..usize::from(self.len)]
     }
 
-    /// The state of every group at `t`, into `out` (cleared first).
-    pub fn states_at(&self, t: Timestamp, out: &mut Vec<GroupState>) {
-        out.clear();
-        let cycle = self.plan.cycle_s;
-        let since_origin = t.secs_since(self.origin);
-        let cycle_index = (since_origin / cycle).floor();
-        for g in &self.plan.groups {
-            // The three intervals of this group's cycle, as offsets from the cycle start; the
-            // one containing `t` may start in the previous cycle.
-            let green = g.green_start_s;
-            let yellow = green + g.green_s;
-            let red = yellow + g.yellow_s;
-            let mut buf = [(Light::Red, 0.0, 0.0); 9];
-            let mut n = 0;
-            for c in [cycle_index - 1.0, cycle_index, cycle_index + 1.0] {
-                let base = c * cycle;
-                buf[n] = (Light::ProtectedGreen, base + green, base + yellow);
-                n += 1;
-                if g.yellow_s > 0.0 {
-                    buf[n] = (Light::Yellow, base + yellow, base + red);
-                    n += 1;
-                }
-                buf[n] = (Light::Red, base + red, base + green + cycle);
-                n += 1;
+    pub fn current(&self) -> Light {
+        self.slots[0].light
+    }
+}
+
+/// How the controller runs, as SPAT's intersection status reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControllerMode {
+    FixedTime,
+    /// Traffic-dependent (actuated).
+    Actuated,
+    /// Flashing (yellow or red) by plan or by failure.
+    Flashing,
+    /// Failed: the feed reports a fault.
+    Failure,
+    Off,
+    /// No valid state: the feed is silent or has not started. SPAT stops.
+    Unknown,
+}
+
+/// Where the signal state comes from.
+#[derive(Debug, Clone)]
+pub enum SignalController {
+    Fixed(FixedTimeController),
+    Actuated(ActuatedController),
+    Feed(SignalFeed),
+}
+
+impl SignalController {
+    /// The controller a plan describes, its time zero at `epoch`.
+    pub fn from_plan(plan: &SignalPlan, epoch: Timestamp) -> Self {
+        match plan.kind {
+            SignalKind::FixedTime => Self::Fixed(FixedTimeController::new(plan.clone(), epoch)),
+            SignalKind::Actuated => Self::Actuated(ActuatedController::new(plan, epoch)),
+        }
+    }
+
+    /// Every group's state at `t` into `out` (cleared first), and the controller's mode.
+    /// With [`ControllerMode::Unknown`] `out` is empty: there is nothing valid to send.
+    pub fn states_at(&self, t: Timestamp, out: &mut Vec<GroupState>) -> ControllerMode {
+        match self {
+            Self::Fixed(c) => {
+                c.states_at(t, out);
+                ControllerMode::FixedTime
             }
-            let seq = &buf[..n];
-            let at = |(light, s, e): (Light, f64, f64)| Interval {
-                light,
-                start: self.origin.add_secs(s),
-                end: self.origin.add_secs(e),
-            };
-            let i = seq
-                .iter()
-                .position(|&(_, s, e)| s <= since_origin && since_origin < e)
-                .unwrap_or(0);
-            let pick = |k: usize| at(seq[(i + k).min(seq.len() - 1)]);
-            out.push(GroupState {
-                id: g.id,
-                intervals: [pick(0), pick(1), pick(2)],
+            Self::Actuated(c) => {
+                c.states_at(t, out);
+                ControllerMode::Actuated
+            }
+            Self::Feed(f) => f.states_at(t, out),
+        }
+    }
+}
+
+/// A change worth telling the traffic-control centre about.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "signal_event", rename_all = "snake_case")]
+pub enum SignalEvent {
+    PhaseChange {
+        group: u8,
+        from: Light,
+        to: Light,
+    },
+    /// Every group shows red (or flashing red): the all-red clearance between stages.
+    AllRed,
+    ModeChange {
+        from: ControllerMode,
+        to: ControllerMode,
+    },
+    /// The live feed fell silent; SPAT stops until it returns.
+    FeedLost,
+    FeedRestored,
+}
+
+/// Watches successive signal states and reports what changed.
+#[derive(Debug, Default)]
+pub struct SignalMonitor {
+    last_mode: Option<ControllerMode>,
+    last_lights: Vec<(u8, Light)>,
+    all_red: bool,
+}
+
+impl SignalMonitor {
+    /// Compares `groups` (in mode `mode`) with the last call's, appending events to `out`.
+    pub fn observe(
+        &mut self,
+        mode: ControllerMode,
+        groups: &[GroupState],
+        out: &mut Vec<SignalEvent>,
+    ) {
+        if let Some(from) = self.last_mode.filter(|m| *m != mode) {
+            out.push(match (from, mode) {
+                (_, ControllerMode::Unknown) => SignalEvent::FeedLost,
+                (ControllerMode::Unknown, _) => SignalEvent::FeedRestored,
+                _ => SignalEvent::ModeChange { from, to: mode },
             });
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scenario::SignalGroupSpec;
-
-    #[test]
-    fn cycle_of_one_group() {
-        let plan = SignalPlan {
-            cycle_s: 60.0,
-            offset_s: 0.0,
-            groups: vec![SignalGroupSpec {
-                id: 2,
-                name: None,
-                green_start_s: 30.0,
-                green_s: 20.0,
-                yellow_s: 3.0,
-            }],
-        };
-        let t0 = Timestamp::from_micros(1_000_000_000_000);
-        let c = FixedTimeController::new(plan, t0);
-        let mut out = Vec::new();
-        c.states_at(t0.add_secs(10.0), &mut out);
-        let g = &out[0];
-        assert_eq!(g.current(), Light::Red);
-        // Red since 53 s of the previous cycle (-7 s), until 30 s.
-        assert_eq!(g.intervals[0].start, t0.add_secs(-7.0));
-        assert_eq!(g.intervals[0].end, t0.add_secs(30.0));
-        assert_eq!(g.intervals[1].light, Light::ProtectedGreen);
-        assert_eq!(g.intervals[2].light, Light::Yellow);
-        c.states_at(t0.add_secs(51.0), &mut out);
-        assert_eq!(out[0].current(), Light::Yellow);
-        assert_eq!(out[0].intervals[0].end, t0.add_secs(53.0));
-        c.states_at(t0.add_secs(125.0), &mut out);
-        assert_eq!(out[0].current(), Light::Red);
-        assert_eq!(out[0].intervals[0].end, t0.add_secs(150.0));
+        self.last_mode = Some(mode);
+        if mode == ControllerMode::Unknown {
+            return;
+        }
+        for g in groups {
+            let now = g.current();
+            match self.last_lights.iter_mut().find(|(id, _)| *id == g.id) {
+                Some((_, last)) if *last != now => {
+                    out.push(SignalEvent::PhaseChange {
+                        group: g.id,
+                        from: *last,
+                        to: now,
+                    });
+                    *last = now;
+                }
+                Some(_) => {}
+                None => self.last_lights.push((g.id, now)),
+            }
+        }
+        let all_red = !groups.is_empty()
+            && groups
+                .iter()
+                .all(|g| matches!(g.current(), Light::Red | Light::FlashingRed));
+        if all_red && !self.all_red {
+            out.push(SignalEvent::AllRed);
+        }
+        self.all_red = all_red;
     }
 }

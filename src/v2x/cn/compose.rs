@@ -13,7 +13,7 @@ use crate::fusion::Class;
 use crate::geo::{Enu, GeoPoint, SiteFrame};
 use crate::map::SiteMap;
 use crate::scenario::{LaneDirection, Maneuver};
-use crate::signal::GroupState;
+use crate::signal::{ControllerMode, GroupState};
 use crate::time::Timestamp;
 use crate::world::{WorldObject, WorldSnapshot};
 
@@ -101,25 +101,33 @@ pub fn rsm(site: &SiteIdentity, world: &WorldSnapshot, msg_cnt: u32) -> Rsm {
     }
 }
 
-/// SPAT with each group's current and next two states, as countdowns from `now`. A
-/// fixed-time plan knows its times exactly: min = max = likely end, confidence 100 %.
-pub fn spat(site: &SiteIdentity, groups: &[GroupState], now: Timestamp, msg_cnt: u32) -> Spat {
+/// SPAT with each group's current and next states, as countdowns from `now`, with the
+/// controller's earliest, latest and likely ends and their confidence (a fixed-time plan
+/// knows its times exactly: min = max = likely end, confidence 100 %), and the controller's
+/// mode in the intersection status.
+pub fn spat(
+    site: &SiteIdentity,
+    groups: &[GroupState],
+    mode: ControllerMode,
+    now: Timestamp,
+    msg_cnt: u32,
+) -> Spat {
     let phases = groups
         .iter()
         .map(|g| SignalPhase {
             id: g.id,
             states: g
-                .intervals
+                .intervals()
                 .iter()
                 .map(|iv| PhaseStateSi {
                     light: iv.light,
                     timing: Some(PhaseTiming::countdown_at(
                         now,
                         Some(iv.start),
-                        Some(iv.end),
-                        Some(iv.end),
-                        Some(iv.end),
-                        Some(1.0),
+                        Some(iv.min_end),
+                        Some(iv.max_end),
+                        Some(iv.likely_end),
+                        Some(iv.confidence),
                         None,
                         None,
                     )),
@@ -133,7 +141,14 @@ pub fn spat(site: &SiteIdentity, groups: &[GroupState], now: Timestamp, msg_cnt:
         name: None,
         intersections: vec![IntersectionSignal {
             id: site.node(),
-            status: status::FIXED_TIME,
+            status: match mode {
+                ControllerMode::FixedTime => status::FIXED_TIME,
+                ControllerMode::Actuated => status::TRAFFIC_DEPENDENT,
+                ControllerMode::Flashing => status::FAILURE_FLASH,
+                ControllerMode::Failure => status::FAILURE_MODE,
+                ControllerMode::Off => status::OFF,
+                ControllerMode::Unknown => status::NO_VALID_SPAT,
+            },
             time: Some(CnTime::at(now)),
             phases,
         }],
