@@ -7,6 +7,7 @@ pub mod clock;
 pub mod eval;
 pub mod fusion;
 pub mod geo;
+pub mod hazard;
 pub mod link;
 pub mod map;
 pub mod pipeline;

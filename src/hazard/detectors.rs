@@ -1,0 +1,383 @@
+//! The detectors: each reads the world, the map and the signal state and reports findings.
+//! They share the lane geometry below and the conflict geometry of [`super::conflict`].
+
+use super::conflict::{self, Mover, Path};
+use super::{Finding, HazardConfig, HazardKind, Values};
+use crate::fusion::Class;
+use crate::map::{Lane, SiteMap};
+use crate::scenario::LaneDirection;
+use crate::signal::GroupState;
+use crate::time::Timestamp;
+use crate::v2x::cn::spat::Light;
+use crate::world::{WorldObject, WorldSnapshot};
+use std::collections::BTreeMap;
+
+/// What the detectors look at.
+pub struct Inputs<'a> {
+    pub now: Timestamp,
+    pub world: &'a WorldSnapshot,
+    pub map: &'a SiteMap,
+    /// The signal groups' states now (empty when unknown).
+    pub signals: &'a [GroupState],
+    /// Building footprints (site-frame polygons) that block the view.
+    pub obstacles: &'a [Vec<[f64; 2]>],
+}
+
+/// Memory that spans evaluations: where each vehicle was relative to its stop line.
+#[derive(Debug, Default)]
+pub struct Detectors {
+    /// (track, lane) → distance to the stop line at the last evaluation.
+    before_line: BTreeMap<(u32, u8), f64>,
+    /// Vehicles that crossed on red: when, where, how fast. Reported for
+    /// [`RUNNING_REPORT_S`] so that the lifecycle's confirmation sees it.
+    ran_red: BTreeMap<u32, (Timestamp, u8, [f64; 2], f64)>,
+}
+
+/// How long a red-light crossing stays a finding after it happened.
+const RUNNING_REPORT_S: f64 = 3.0;
+
+fn is_vru(c: Class) -> bool {
+    matches!(c, Class::Pedestrian | Class::Bicycle)
+}
+
+fn is_large(c: Class) -> bool {
+    matches!(c, Class::Truck | Class::Bus)
+}
+
+fn mover(o: &WorldObject) -> Mover {
+    Mover {
+        speed_mps: o.speed_mps(),
+        length_m: o.length_m,
+        width_m: o.width_m,
+    }
+}
+
+fn path(o: &WorldObject, horizon_s: f64) -> Path {
+    Path::constant_velocity(
+        [o.east_m, o.north_m],
+        [o.vel_east_mps, o.vel_north_mps],
+        horizon_s,
+    )
+}
+
+/// Even-odd rule.
+pub fn point_in_polygon(p: [f64; 2], poly: &[[f64; 2]]) -> bool {
+    let n = poly.len();
+    let mut inside = false;
+    for i in 0..n {
+        let (a, b) = (poly[i], poly[(i + 1) % n]);
+        if (a[1] > p[1]) != (b[1] > p[1]) {
+            let x = a[0] + (p[1] - a[1]) / (b[1] - a[1]) * (b[0] - a[0]);
+            if p[0] < x {
+                inside = !inside;
+            }
+        }
+    }
+    inside
+}
+
+/// Where a point is on an ingress lane: its distance from the centreline and how far it is
+/// from the stop line along the lane (negative once past it). `None` if the point is not
+/// beside the lane or the lane has no length.
+pub fn lane_position(lane: &Lane, p: [f64; 2]) -> Option<(f64, f64, [f64; 2])> {
+    let pts = &lane.centreline;
+    let seg_len = |i: usize| (pts[i + 1][0] - pts[i][0]).hypot(pts[i + 1][1] - pts[i][1]);
+    let total: f64 = (0..pts.len().saturating_sub(1)).map(seg_len).sum();
+    let mut best: Option<(f64, f64, [f64; 2])> = None;
+    let mut walked = 0.0;
+    for i in 0..pts.len().saturating_sub(1) {
+        let (a, b, len) = (pts[i], pts[i + 1], seg_len(i));
+        if len < 1e-9 {
+            continue;
+        }
+        let dir = [(b[0] - a[0]) / len, (b[1] - a[1]) / len];
+        let along = (p[0] - a[0]) * dir[0] + (p[1] - a[1]) * dir[1];
+        let last = i + 2 == pts.len();
+        // Past the last point counts (the stop line is there); before the first does not.
+        let clamped = if last {
+            along.max(0.0)
+        } else {
+            along.clamp(0.0, len)
+        };
+        let lateral = (p[0] - a[0] - clamped * dir[0]).hypot(p[1] - a[1] - clamped * dir[1]);
+        let remaining = total - (walked + clamped);
+        if best.is_none_or(|b| lateral < b.0) {
+            best = Some((lateral, remaining, dir));
+        }
+        walked += len;
+    }
+    best
+}
+
+/// The light of `group` at `t` from its known intervals, if they reach that far.
+fn light_at(signals: &[GroupState], group: u8, t: Timestamp) -> Option<Light> {
+    let g = signals.iter().find(|g| g.id == group)?;
+    g.intervals()
+        .iter()
+        .find(|iv| iv.start <= t && t < iv.likely_end)
+        .map(|iv| iv.light)
+        .or_else(|| (t < g.intervals()[0].likely_end).then(|| g.current()))
+}
+
+fn is_green(l: Light) -> bool {
+    matches!(l, Light::PermissiveGreen | Light::ProtectedGreen)
+}
+
+impl Detectors {
+    pub fn run(&mut self, cfg: &HazardConfig, inputs: &Inputs, out: &mut Vec<Finding>) {
+        if cfg.collision.enabled || cfg.vru.enabled {
+            self.conflicts(cfg, inputs, out);
+        }
+        self.signal_rules(cfg, inputs, out);
+        out.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.kind.cmp(&b.kind)));
+    }
+
+    fn conflicts(&self, cfg: &HazardConfig, inputs: &Inputs, out: &mut Vec<Finding>) {
+        let objects = &inputs.world.objects;
+        for (i, a) in objects.iter().enumerate() {
+            for b in &objects[i + 1..] {
+                let vru = is_vru(a.class) != is_vru(b.class);
+                let (enabled, horizon, pet_max, speeds_ok) = if vru {
+                    let (v, p) = if is_vru(a.class) { (a, b) } else { (b, a) };
+                    let c = &cfg.vru;
+                    let ok = v.speed_mps() >= c.min_vru_speed_mps
+                        && p.speed_mps() >= c.min_vehicle_speed_mps;
+                    (c.enabled, c.time_to_conflict_s, c.pet_s, ok)
+                } else if !is_vru(a.class) {
+                    let c = &cfg.collision;
+                    let ok = a.speed_mps() >= c.min_speed_mps && b.speed_mps() >= c.min_speed_mps;
+                    (c.enabled, c.time_to_conflict_s, c.pet_s, ok)
+                } else {
+                    continue; // two pedestrians or cyclists
+                };
+                if !enabled || !speeds_ok {
+                    continue;
+                }
+                // Same or opposite direction: following or passing, not crossing.
+                let cos = (a.vel_east_mps * b.vel_east_mps + a.vel_north_mps * b.vel_north_mps)
+                    / (a.speed_mps() * b.speed_mps());
+                if cos.abs() > 0.94 {
+                    continue;
+                }
+                let Some(c) = conflict::conflict(
+                    &path(a, horizon + 2.0),
+                    &mover(a),
+                    &path(b, horizon + 2.0),
+                    &mover(b),
+                ) else {
+                    continue;
+                };
+                let first = c.t_a_s.min(c.t_b_s);
+                if first > horizon || c.pet_s >= pet_max {
+                    continue;
+                }
+                let blos = self.hidden(inputs, a, b);
+                let collision_course = c.pet_s <= 0.0;
+                let priority = 5 + u8::from(collision_course) + u8::from(blos || vru);
+                let mut ids = vec![a.id, b.id];
+                ids.sort_unstable();
+                out.push(Finding {
+                    kind: if vru {
+                        HazardKind::VulnerableRoadUser
+                    } else {
+                        HazardKind::IntersectionCollision
+                    },
+                    road_users: ids,
+                    priority: priority.min(7),
+                    point: c.point,
+                    rule: match (vru, blos) {
+                        (true, _) => "vru: paths cross with PET below vru.pet_s",
+                        (false, true) => {
+                            "collision: hidden from each other, PET below collision.pet_s"
+                        }
+                        (false, false) => "collision: paths cross with PET below collision.pet_s",
+                    },
+                    values: Values {
+                        ttc_s: c.ttc_s,
+                        pet_s: Some(c.pet_s),
+                        time_to_conflict_s: Some(first),
+                        beyond_line_of_sight: blos,
+                        ..Values::default()
+                    },
+                    lane: None,
+                });
+            }
+        }
+    }
+
+    /// Whether a building or a large vehicle (other than the two) stands between them.
+    fn hidden(&self, inputs: &Inputs, a: &WorldObject, b: &WorldObject) -> bool {
+        let (pa, pb) = ([a.east_m, a.north_m], [b.east_m, b.north_m]);
+        if conflict::line_blocked(pa, pb, inputs.obstacles) {
+            return true;
+        }
+        inputs
+            .world
+            .objects
+            .iter()
+            .filter(|o| is_large(o.class) && o.id != a.id && o.id != b.id)
+            .any(|o| {
+                let fp =
+                    conflict::footprint([o.east_m, o.north_m], o.yaw_rad, o.length_m, o.width_m);
+                conflict::line_blocked(pa, pb, std::slice::from_ref(&fp))
+            })
+    }
+
+    /// Red-light violation and running, and GLOSA: vehicles on signalised ingress lanes.
+    fn signal_rules(&mut self, cfg: &HazardConfig, inputs: &Inputs, out: &mut Vec<Finding>) {
+        let now = inputs.now;
+        let mut still_before: BTreeMap<(u32, u8), f64> = BTreeMap::new();
+        for o in inputs.world.objects.iter().filter(|o| !is_vru(o.class)) {
+            let v = o.speed_mps();
+            let p = [o.east_m, o.north_m];
+            // The ingress lane the vehicle drives along, if any.
+            let on_lane = inputs
+                .map
+                .lanes
+                .iter()
+                .filter(|l| l.direction == LaneDirection::Ingress && l.signal_group.is_some())
+                .filter_map(|l| lane_position(l, p).map(|pos| (l, pos)))
+                .filter(|(l, (lat, _, dir))| {
+                    *lat <= 0.5 * l.width_m + 0.5
+                        && (v < 1.0
+                            || (o.vel_east_mps * dir[0] + o.vel_north_mps * dir[1]) / v > 0.7)
+                })
+                .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0));
+            let Some((lane, (_, remaining, _))) = on_lane else {
+                continue;
+            };
+            let Some(group) = lane.signal_group else {
+                continue;
+            };
+            let key = (o.id, lane.id);
+            let was_before = self.before_line.get(&key).copied();
+            if remaining > 0.0 {
+                still_before.insert(key, remaining);
+            }
+            let light_now = light_at(inputs.signals, group, now);
+            let stop = lane.stop_point().unwrap_or(p);
+            // Crossed the stop line since the last evaluation, on red.
+            if let (Some(d0), true) = (was_before, remaining <= 0.0) {
+                if light_now == Some(Light::Red) && d0 < 30.0 {
+                    self.ran_red.insert(o.id, (now, lane.id, stop, v));
+                }
+            }
+            if remaining <= 0.0 {
+                continue;
+            }
+            let rl = &cfg.red_light;
+            if rl.enabled && v >= rl.min_speed_mps && remaining <= rl.max_distance_m {
+                let arrival = now.add_secs(remaining / v);
+                let on_arrival = light_at(inputs.signals, group, arrival);
+                let braking_room = remaining - v * rl.reaction_s;
+                let required = if braking_room > 0.0 {
+                    v * v / (2.0 * braking_room)
+                } else {
+                    f64::INFINITY
+                };
+                if on_arrival == Some(Light::Red) && required > rl.comfortable_decel_mps2 {
+                    out.push(Finding {
+                        kind: HazardKind::RedLightViolation,
+                        road_users: vec![o.id],
+                        priority: 6,
+                        point: stop,
+                        rule: "red_light: red on arrival and no comfortable stop",
+                        values: Values {
+                            distance_m: Some(remaining),
+                            speed_mps: Some(v),
+                            required_decel_mps2: required.is_finite().then_some(required),
+                            signal_now: light_now,
+                            signal_on_arrival: on_arrival,
+                            ..Values::default()
+                        },
+                        lane: Some(lane.id),
+                    });
+                }
+            }
+            let gl = &cfg.glosa;
+            if gl.enabled && remaining <= gl.max_distance_m && v >= 1.0 {
+                if let Some(f) = glosa(gl, inputs, lane, group, o, remaining, stop) {
+                    out.push(f);
+                }
+            }
+        }
+        self.before_line = still_before;
+        self.ran_red
+            .retain(|_, (t, ..)| now.secs_since(*t) <= RUNNING_REPORT_S);
+        if cfg.red_light.enabled {
+            for (id, (_, lane, stop, v)) in &self.ran_red {
+                out.push(Finding {
+                    kind: HazardKind::RedLightRunning,
+                    road_users: vec![*id],
+                    priority: 7,
+                    point: *stop,
+                    rule: "red_light: crossed the stop line on red",
+                    values: Values {
+                        speed_mps: Some(*v),
+                        signal_now: Some(Light::Red),
+                        ..Values::default()
+                    },
+                    lane: Some(*lane),
+                });
+            }
+        }
+    }
+}
+
+/// The speed range that reaches the stop line during a green (the first one that any legal
+/// speed reaches), or stop.
+fn glosa(
+    cfg: &super::GlosaConfig,
+    inputs: &Inputs,
+    lane: &Lane,
+    group: u8,
+    o: &WorldObject,
+    remaining: f64,
+    stop: [f64; 2],
+) -> Option<Finding> {
+    let g = inputs.signals.iter().find(|g| g.id == group)?;
+    let limit = lane.speed_limit_mps.unwrap_or(cfg.default_speed_limit_mps);
+    let now = inputs.now;
+    let mut advice = None;
+    for iv in g.intervals().iter().filter(|iv| is_green(iv.light)) {
+        let (ts, te) = (
+            iv.start.secs_since(now).max(0.0),
+            iv.likely_end.secs_since(now),
+        );
+        if te <= 0.0 {
+            continue;
+        }
+        let lo = (remaining / te).max(cfg.min_speed_mps);
+        let hi = if ts > 1e-6 {
+            (remaining / ts).min(limit)
+        } else {
+            limit
+        };
+        if lo <= hi {
+            advice = Some((lo, hi));
+            break;
+        }
+    }
+    let light_now = light_at(inputs.signals, group, now);
+    Some(Finding {
+        kind: HazardKind::Glosa,
+        road_users: vec![o.id],
+        priority: 1,
+        point: stop,
+        rule: if advice.is_some() {
+            "glosa: speed range that arrives on green"
+        } else {
+            "glosa: no legal speed arrives on green: stop"
+        },
+        values: Values {
+            distance_m: Some(remaining),
+            speed_mps: Some(o.speed_mps()),
+            signal_now: light_now,
+            advice_min_mps: advice.map(|a| a.0),
+            advice_max_mps: advice.map(|a| a.1),
+            advice_stop: advice.is_none(),
+            ..Values::default()
+        },
+        lane: Some(lane.id),
+    })
+}

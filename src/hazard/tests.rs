@@ -1,0 +1,309 @@
+use super::*;
+use crate::map::{Lane, SiteMap};
+use crate::scenario::LaneDirection;
+use crate::signal::{GroupState, Interval};
+use crate::world::{WorldObject, WorldSnapshot};
+
+fn t0() -> Timestamp {
+    Timestamp::from_micros(1_800_000_000_000_000)
+}
+
+fn obj(id: u32, class: Class, p: [f64; 2], v: [f64; 2]) -> WorldObject {
+    let (l, w, _) = crate::sensor::road_user_class(class).default_size();
+    WorldObject {
+        id,
+        class,
+        east_m: p[0],
+        north_m: p[1],
+        vel_east_mps: v[0],
+        vel_north_mps: v[1],
+        yaw_rad: v[1].atan2(v[0]),
+        length_m: l,
+        width_m: w,
+        pos_std_m: 0.3,
+        speed_std_mps: 0.3,
+        age_s: 5.0,
+    }
+}
+
+/// One northbound ingress lane ending at a stop line at (0, −10), signal group 1.
+fn map() -> SiteMap {
+    SiteMap {
+        lanes: vec![Lane {
+            id: 1,
+            approach: "south".into(),
+            width_m: 3.5,
+            centreline: vec![[0.0, -200.0], [0.0, -10.0]],
+            direction: LaneDirection::Ingress,
+            signal_group: Some(1),
+            maneuvers: vec![],
+            connects_to: vec![],
+            speed_limit_mps: Some(14.0),
+        }],
+    }
+}
+
+/// Group 1: `first` until `switch_s` from now, then `then` for 30 s.
+fn signal(first: Light, switch_s: f64, then: Light) -> Vec<GroupState> {
+    let a = Interval::exact(first, t0().add_secs(-10.0), t0().add_secs(switch_s));
+    let b = Interval::exact(
+        then,
+        t0().add_secs(switch_s),
+        t0().add_secs(switch_s + 30.0),
+    );
+    vec![GroupState::new(1, a, &[b])]
+}
+
+fn run(
+    engine: &mut HazardEngine,
+    at: f64,
+    objects: Vec<WorldObject>,
+    signals: &[GroupState],
+    obstacles: &[Vec<[f64; 2]>],
+) -> Vec<HazardEvent> {
+    let world = WorldSnapshot {
+        time: t0().add_secs(at),
+        objects,
+    };
+    let m = map();
+    let inputs = Inputs {
+        now: t0().add_secs(at),
+        world: &world,
+        map: &m,
+        signals,
+        obstacles,
+    };
+    let mut out = Vec::new();
+    engine.evaluate(t0().add_secs(at), &inputs, &mut out);
+    out
+}
+
+#[test]
+fn crossing_cars_warn_once_with_a_stable_id_and_end_when_clear() {
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let house = vec![vec![
+        [-30.0, -30.0],
+        [-8.0, -30.0],
+        [-8.0, -8.0],
+        [-30.0, -8.0],
+    ]];
+    let pair = |t: f64| {
+        vec![
+            obj(1, Class::Car, [-40.0 + 10.0 * t, 0.0], [10.0, 0.0]),
+            obj(2, Class::Car, [0.0, -42.0 + 10.0 * t], [0.0, 10.0]),
+        ]
+    };
+    let first = run(&mut e, 0.0, pair(0.0), &[], &house);
+    assert!(first.is_empty(), "one evaluation is not enough: {first:?}");
+    let second = run(&mut e, 0.1, pair(0.1), &[], &house);
+    assert_eq!(second.len(), 1);
+    let h = &second[0].hazard;
+    assert_eq!(
+        (second[0].phase, h.kind, h.road_users.clone()),
+        (Phase::Start, HazardKind::IntersectionCollision, vec![1, 2])
+    );
+    assert!(
+        h.values.beyond_line_of_sight,
+        "the house hides them from each other"
+    );
+    assert_eq!(h.priority, 7, "collision course and hidden");
+    assert!(h.values.ttc_s.is_some() && h.values.pet_s.unwrap() <= 0.0);
+    let id = h.id;
+    // Updates at most once a second, same ID.
+    let mut updates = 0;
+    for k in 2..=20 {
+        for ev in run(
+            &mut e,
+            0.1 * f64::from(k),
+            pair(0.1 * f64::from(k)),
+            &[],
+            &house,
+        ) {
+            assert_eq!((ev.phase, ev.hazard.id), (Phase::Update, id));
+            updates += 1;
+        }
+    }
+    assert_eq!(updates, 1);
+    // They stop (or pass): the hazard ends after clear_after_s without it.
+    let parked = vec![
+        obj(1, Class::Car, [-5.0, 0.0], [0.0, 0.0]),
+        obj(2, Class::Car, [0.0, -5.0], [0.0, 0.0]),
+    ];
+    assert!(run(&mut e, 2.1, parked.clone(), &[], &house).is_empty());
+    let end = run(&mut e, 3.2, parked, &[], &house);
+    assert_eq!(end.len(), 1);
+    assert_eq!((end[0].phase, end[0].hazard.id), (Phase::End, id));
+}
+
+#[test]
+fn a_near_miss_with_ample_gap_and_flicker_do_not_warn() {
+    let mut e = HazardEngine::new(HazardConfig::default());
+    // B passes the crossing 3.5 s before A: PET > 3 s.
+    let near_miss = vec![
+        obj(1, Class::Car, [-45.0, 0.0], [10.0, 0.0]),
+        obj(2, Class::Car, [0.0, -10.0], [0.0, 10.0]),
+    ];
+    for k in 0..10 {
+        assert!(run(&mut e, 0.1 * f64::from(k), near_miss.clone(), &[], &[]).is_empty());
+    }
+    // A finding that comes and goes every other evaluation never starts a hazard.
+    let conflict = vec![
+        obj(1, Class::Car, [-40.0, 0.0], [10.0, 0.0]),
+        obj(2, Class::Car, [0.0, -42.0], [0.0, 10.0]),
+    ];
+    for k in 0..10 {
+        let objs = if k % 2 == 0 {
+            conflict.clone()
+        } else {
+            near_miss.clone()
+        };
+        assert!(
+            run(&mut e, 1.0 + 0.1 * f64::from(k), objs, &[], &[]).is_empty(),
+            "flicker at {k}"
+        );
+    }
+}
+
+#[test]
+fn pedestrian_in_the_path_of_a_turning_car_is_a_vru_hazard() {
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let objs = vec![
+        obj(1, Class::Car, [-20.0, 5.0], [8.0, 0.0]),
+        obj(2, Class::Pedestrian, [0.0, 1.0], [0.0, 1.4]),
+    ];
+    run(&mut e, 0.0, objs.clone(), &[], &[]);
+    let ev = run(&mut e, 0.1, objs, &[], &[]);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert_eq!(ev[0].hazard.kind, HazardKind::VulnerableRoadUser);
+    assert_eq!(
+        ev[0].hazard.classes,
+        vec!["car".to_string(), "pedestrian".to_string()]
+    );
+}
+
+#[test]
+fn red_light_violation_uses_the_comfortable_deceleration() {
+    let mut e = HazardEngine::new(HazardConfig::default());
+    // Green for 1 s more, then red: at 14 m/s, 40 m from the line, arrival in 2.9 s on red;
+    // stopping needs 14² / (2 (40 − 14)) = 3.77 m/s² > 3: warn.
+    let sig = signal(Light::ProtectedGreen, 1.0, Light::Red);
+    let fast = vec![obj(7, Class::Car, [0.0, -50.0], [0.0, 14.0])];
+    run(&mut e, 0.0, fast.clone(), &sig, &[]);
+    let ev = run(&mut e, 0.0, fast, &sig, &[]);
+    let rl: Vec<_> = ev
+        .iter()
+        .filter(|e| e.hazard.kind == HazardKind::RedLightViolation)
+        .collect();
+    assert_eq!(rl.len(), 1, "{ev:?}");
+    let v = rl[0].hazard.values;
+    assert!((v.required_decel_mps2.unwrap() - 196.0 / 52.0).abs() < 1e-9);
+    assert_eq!(
+        (v.signal_now, v.signal_on_arrival),
+        (Some(Light::ProtectedGreen), Some(Light::Red))
+    );
+    // 80 m away it can stop comfortably (196 / (2 · 66) = 1.5 m/s²): no warning.
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let far = vec![obj(8, Class::Car, [0.0, -90.0], [0.0, 14.0])];
+    run(&mut e, 0.0, far.clone(), &sig, &[]);
+    assert!(!run(&mut e, 0.0, far, &sig, &[])
+        .iter()
+        .any(|e| e.hazard.kind == HazardKind::RedLightViolation));
+    // Disabling the detector stops exactly its hazards (GLOSA goes on).
+    let mut cfg = HazardConfig::default();
+    cfg.red_light.enabled = false;
+    let mut e = HazardEngine::new(cfg);
+    let fast = vec![obj(7, Class::Car, [0.0, -50.0], [0.0, 14.0])];
+    run(&mut e, 0.0, fast.clone(), &sig, &[]);
+    let ev = run(&mut e, 0.0, fast, &sig, &[]);
+    assert!(ev.iter().all(|e| e.hazard.kind == HazardKind::Glosa) && !ev.is_empty());
+}
+
+#[test]
+fn crossing_on_red_is_recorded() {
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let sig = signal(Light::Red, 20.0, Light::ProtectedGreen);
+    let mut seen = Vec::new();
+    for k in 0..10 {
+        let y = -14.0 + 1.0 * f64::from(k);
+        seen.extend(run(
+            &mut e,
+            0.1 * f64::from(k),
+            vec![obj(3, Class::Car, [0.0, y], [0.0, 10.0])],
+            &sig,
+            &[],
+        ));
+    }
+    assert!(
+        seen.iter()
+            .any(|e| e.phase == Phase::Start && e.hazard.kind == HazardKind::RedLightRunning),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn glosa_gives_the_speed_range_that_arrives_on_green() {
+    let mut e = HazardEngine::new(HazardConfig::default());
+    // Red for 10 s, then green for 30 s; 150 m from the line: arrive in [10, 40] s →
+    // speeds 3.75..15 m/s, within 4 m/s (minimum advised) and the 14 m/s limit.
+    let sig = signal(Light::Red, 10.0, Light::ProtectedGreen);
+    let car = vec![obj(5, Class::Car, [0.0, -160.0], [0.0, 12.0])];
+    run(&mut e, 0.0, car.clone(), &sig, &[]);
+    let ev = run(&mut e, 0.0, car, &sig, &[]);
+    let g = ev
+        .iter()
+        .find(|e| e.hazard.kind == HazardKind::Glosa)
+        .expect("advice");
+    let v = g.hazard.values;
+    assert_eq!(
+        (v.advice_min_mps, v.advice_max_mps, v.advice_stop),
+        (Some(4.0), Some(14.0), false)
+    );
+    // 20 m from the line with 2 s of green left at a 14 m/s limit: 20/2 = 10 m/s works.
+    let sig = signal(Light::ProtectedGreen, 2.0, Light::Red);
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let near = vec![obj(6, Class::Car, [0.0, -30.0], [0.0, 12.0])];
+    run(&mut e, 0.0, near.clone(), &sig, &[]);
+    let ev = run(&mut e, 0.0, near, &sig, &[]);
+    let v = ev
+        .iter()
+        .find(|e| e.hazard.kind == HazardKind::Glosa)
+        .unwrap()
+        .hazard
+        .values;
+    assert_eq!(
+        (v.advice_min_mps, v.advice_max_mps),
+        (Some(10.0), Some(14.0))
+    );
+    // 60 m with 2 s of green left and the next green beyond what is known: stop.
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let far = vec![obj(9, Class::Car, [0.0, -70.0], [0.0, 12.0])];
+    run(&mut e, 0.0, far.clone(), &sig, &[]);
+    let ev = run(&mut e, 0.0, far, &sig, &[]);
+    assert!(
+        ev.iter()
+            .find(|e| e.hazard.kind == HazardKind::Glosa)
+            .unwrap()
+            .hazard
+            .values
+            .advice_stop
+    );
+}
+
+#[test]
+fn suppression_zones_and_config_validation() {
+    let mut cfg = HazardConfig::default();
+    cfg.suppression_zones = vec![vec![[-5.0, -5.0], [5.0, -5.0], [5.0, 5.0], [-5.0, 5.0]]];
+    let mut e = HazardEngine::new(cfg.clone());
+    let objs = vec![
+        obj(1, Class::Car, [-40.0, 0.0], [10.0, 0.0]),
+        obj(2, Class::Car, [0.0, -42.0], [0.0, 10.0]),
+    ];
+    run(&mut e, 0.0, objs.clone(), &[], &[]);
+    assert!(
+        run(&mut e, 0.1, objs, &[], &[]).is_empty(),
+        "the conflict point is in the zone"
+    );
+    assert!(cfg.validate().is_ok());
+    cfg.collision.pet_s = -1.0;
+    assert_eq!(cfg.validate().unwrap_err().0, "hazards.collision.pet_s");
+}
