@@ -170,10 +170,18 @@ mod tests {
     #[test]
     fn buildings_and_boxes_block_the_view() {
         let house = vec![[-20.0, -20.0], [-5.0, -20.0], [-5.0, -5.0], [-20.0, -5.0]];
-        assert!(line_blocked([-30.0, 0.0], [0.0, -30.0], &[house.clone()]));
+        assert!(line_blocked(
+            [-30.0, 0.0],
+            [0.0, -30.0],
+            std::slice::from_ref(&house)
+        ));
         assert!(!line_blocked([-30.0, 0.0], [0.0, 30.0], &[house]));
         let truck = footprint([0.0, 0.0], 0.0, 10.0, 2.5);
-        assert!(line_blocked([0.0, -10.0], [0.0, 10.0], &[truck.clone()]));
+        assert!(line_blocked(
+            [0.0, -10.0],
+            [0.0, 10.0],
+            std::slice::from_ref(&truck)
+        ));
         assert!(!line_blocked([-10.0, 5.0], [10.0, 5.0], &[truck]));
     }
 }

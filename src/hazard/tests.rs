@@ -291,8 +291,10 @@ fn glosa_gives_the_speed_range_that_arrives_on_green() {
 
 #[test]
 fn suppression_zones_and_config_validation() {
-    let mut cfg = HazardConfig::default();
-    cfg.suppression_zones = vec![vec![[-5.0, -5.0], [5.0, -5.0], [5.0, 5.0], [-5.0, 5.0]]];
+    let mut cfg = HazardConfig {
+        suppression_zones: vec![vec![[-5.0, -5.0], [5.0, -5.0], [5.0, 5.0], [-5.0, 5.0]]],
+        ..HazardConfig::default()
+    };
     let mut e = HazardEngine::new(cfg.clone());
     let objs = vec![
         obj(1, Class::Car, [-40.0, 0.0], [10.0, 0.0]),
