@@ -258,7 +258,9 @@ impl Detectors {
             let stop = lane.stop_point().unwrap_or(p);
             // Crossed the stop line since the last evaluation, on red.
             if let (Some(d0), true) = (was_before, remaining <= 0.0) {
-                if light_now == Some(Light::Red) && d0 < 30.0 {
+                // A vehicle creeping over the line in a queue (or a track's noise around a
+                // stopped one) is not running the light.
+                if light_now == Some(Light::Red) && d0 < 30.0 && v >= cfg.red_light.min_speed_mps {
                     self.ran_red.insert(o.id, (now, lane.id, stop, v));
                 }
             }

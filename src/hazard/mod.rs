@@ -151,6 +151,42 @@ pub struct HazardConfig {
     pub update_interval_s: f64,
     /// Areas where no hazard is raised (polygons in the site frame), e.g. a depot exit.
     pub suppression_zones: Vec<Vec<[f64; 2]>>,
+    /// RSI event codes (`EventType`, GB/T 29100 numbering) per hazard kind, as the site's
+    /// deployment profile assigns them.
+    pub rsi_event_types: RsiEventTypes,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RsiEventTypes {
+    pub intersection_collision: u16,
+    pub vulnerable_road_user: u16,
+    pub red_light_violation: u16,
+    pub red_light_running: u16,
+}
+
+impl Default for RsiEventTypes {
+    fn default() -> Self {
+        Self {
+            intersection_collision: 901,
+            vulnerable_road_user: 902,
+            red_light_violation: 903,
+            red_light_running: 904,
+        }
+    }
+}
+
+impl RsiEventTypes {
+    /// The code of a kind; GLOSA is advice, not an event, and has none.
+    pub fn of(&self, k: HazardKind) -> Option<u16> {
+        match k {
+            HazardKind::IntersectionCollision => Some(self.intersection_collision),
+            HazardKind::VulnerableRoadUser => Some(self.vulnerable_road_user),
+            HazardKind::RedLightViolation => Some(self.red_light_violation),
+            HazardKind::RedLightRunning => Some(self.red_light_running),
+            HazardKind::Glosa => None,
+        }
+    }
 }
 
 impl Default for HazardConfig {
@@ -164,6 +200,7 @@ impl Default for HazardConfig {
             clear_after_s: 1.0,
             update_interval_s: 1.0,
             suppression_zones: Vec::new(),
+            rsi_event_types: RsiEventTypes::default(),
         }
     }
 }

@@ -30,16 +30,26 @@ pub enum MessageKind {
     Rsm,
     Spat,
     Map,
+    /// Sent with every RSM cycle while hazards with an RSI code are in force.
+    Rsi,
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 3] = [MessageKind::Rsm, MessageKind::Spat, MessageKind::Map];
+    /// The kinds sent at a fixed rate.
+    pub const PERIODIC: [MessageKind; 3] = [MessageKind::Rsm, MessageKind::Spat, MessageKind::Map];
+    pub const ALL: [MessageKind; 4] = [
+        MessageKind::Rsm,
+        MessageKind::Spat,
+        MessageKind::Map,
+        MessageKind::Rsi,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::Rsm => "RSM",
             Self::Spat => "SPAT",
             Self::Map => "MAP",
+            Self::Rsi => "RSI",
         }
     }
 }
@@ -92,6 +102,12 @@ pub enum Event {
         sensor: u16,
         reason: String,
     },
+    /// A hazard started, was updated or ended, with its provenance.
+    Hazard {
+        time: String,
+        #[serde(flatten)]
+        hazard: crate::hazard::HazardEvent,
+    },
     /// The signal state changed (phase change, all-red, mode change, feed lost or back).
     Signal {
         time: String,
@@ -138,6 +154,9 @@ pub struct PipelineConfig {
     pub clock_offsets_s: Vec<f64>,
     /// The sensors, by index: how their reports become detections.
     pub sensors: Vec<crate::scenario::SensorSpec>,
+    pub hazards: crate::hazard::HazardConfig,
+    /// Building footprints that block the view (site-frame polygons).
+    pub obstacles: Vec<Vec<[f64; 2]>>,
 }
 
 impl PipelineConfig {
@@ -186,6 +205,8 @@ impl PipelineConfig {
             coverage: s.sensors.iter().map(Coverage::of).collect(),
             clock_offsets_s: s.sensors.iter().map(|x| x.clock_offset_s).collect(),
             sensors: s.sensors.clone(),
+            hazards: s.hazards.clone(),
+            obstacles: Vec::new(),
         }
     }
 }
@@ -207,6 +228,8 @@ pub struct PipelineStats {
     /// Detections with a non-finite position or a broken covariance, skipped.
     pub unusable_detections: u64,
     pub messages: BTreeMap<MessageKind, u64>,
+    /// Hazards started, by kind.
+    pub hazards: BTreeMap<crate::hazard::HazardKind, u64>,
     pub message_bytes: u64,
     pub failed_messages: u64,
     pub tracks_confirmed: u64,
@@ -227,12 +250,15 @@ pub struct Pipeline {
     last_processed_s: f64,
     next_due: [Option<Timestamp>; 3],
     periods_us: [i64; 3],
-    msg_cnt: [u32; 3],
+    msg_cnt: [u32; 4],
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     world: WorldSnapshot,
     signal_buf: Vec<GroupState>,
     signal_monitor: SignalMonitor,
+    hazard_engine: crate::hazard::HazardEngine,
+    hazard_events: Vec<crate::hazard::HazardEvent>,
+    hazard_signals: Vec<GroupState>,
     signal_changes: Vec<SignalEvent>,
     confirmed: BTreeSet<u32>,
     yaw_memory: BTreeMap<u32, f64>,
@@ -249,6 +275,7 @@ const HEADING_MIN_SPEED_MPS: f64 = 0.5;
 impl Pipeline {
     /// A pipeline whose clock starts at `epoch`; the first messages are due then.
     pub fn new(cfg: PipelineConfig, epoch: Timestamp) -> Result<Self, PipelineError> {
+        let hazard_engine = crate::hazard::HazardEngine::new(cfg.hazards.clone());
         let mut ingest = Ingest::default();
         for (i, spec) in cfg.sensors.iter().enumerate() {
             if let Err(source) = ingest.push(spec) {
@@ -281,12 +308,15 @@ impl Pipeline {
             last_processed_s: f64::NEG_INFINITY,
             next_due,
             periods_us,
-            msg_cnt: [0; 3],
+            msg_cnt: [0; 4],
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             world: WorldSnapshot::default(),
             signal_buf: Vec::new(),
             signal_monitor: SignalMonitor::default(),
+            hazard_engine,
+            hazard_events: Vec::new(),
+            hazard_signals: Vec::new(),
             signal_changes: Vec::new(),
             confirmed: BTreeSet::new(),
             yaw_memory: BTreeMap::new(),
@@ -502,7 +532,7 @@ impl Pipeline {
 
     pub fn handle_timeout(&mut self, now: Timestamp) {
         self.release_frames(now);
-        for (k, kind) in MessageKind::ALL.into_iter().enumerate() {
+        for (k, kind) in MessageKind::PERIODIC.into_iter().enumerate() {
             while let Some(due) = self.next_due[k].filter(|d| *d <= now) {
                 self.emit(kind, due);
                 self.next_due[k] = Some(Timestamp::from_micros(due.micros() + self.periods_us[k]));
@@ -646,11 +676,57 @@ impl Pipeline {
         }
     }
 
+    /// The hazard detectors on the fresh world model; their events go to the log, and while
+    /// hazards are in force an RSI goes out with this cycle.
+    fn evaluate_hazards(&mut self, now: Timestamp) {
+        self.cfg.signal.states_at(now, &mut self.hazard_signals);
+        let inputs = crate::hazard::Inputs {
+            now,
+            world: &self.world,
+            map: &self.cfg.map,
+            signals: &self.hazard_signals,
+            obstacles: &self.cfg.obstacles,
+        };
+        self.hazard_events.clear();
+        self.hazard_engine
+            .evaluate(now, &inputs, &mut self.hazard_events);
+        for ev in self.hazard_events.drain(..) {
+            if ev.phase == crate::hazard::Phase::Start {
+                *self.stats.hazards.entry(ev.hazard.kind).or_default() += 1;
+            }
+            self.events.push_back(Event::Hazard {
+                time: now.to_string(),
+                hazard: ev,
+            });
+        }
+        let active: Vec<&crate::hazard::Hazard> = self.hazard_engine.active().collect();
+        let k = MessageKind::Rsi as usize;
+        let codes = &self.cfg.hazards.rsi_event_types;
+        if let Some(m) = compose::rsi(&self.cfg.site, &active, codes, now, self.msg_cnt[k]) {
+            self.msg_cnt[k] = self.msg_cnt[k].wrapping_add(1);
+            self.send(MessageKind::Rsi, now, CnMessage::Rsi(m));
+        }
+    }
+
+    /// The hazard detectors' configuration in force.
+    pub fn hazard_config(&self) -> &crate::hazard::HazardConfig {
+        self.hazard_engine.config()
+    }
+
+    /// Replaces the hazard configuration without a restart (SIGHUP, a TCC command). A
+    /// detector switched off ends exactly its own hazards at the next evaluation.
+    pub fn reload_hazards(&mut self, cfg: crate::hazard::HazardConfig) {
+        self.cfg.hazards = cfg.clone();
+        self.hazard_engine.set_config(cfg);
+    }
+
     fn emit(&mut self, kind: MessageKind, now: Timestamp) {
         let k = kind as usize;
         let msgs: Vec<CnMessage> = match kind {
+            MessageKind::Rsi => Vec::new(),
             MessageKind::Rsm => {
                 self.update_world(now);
+                self.evaluate_hazards(now);
                 let parts = compose::rsm(&self.cfg.site, &self.world, self.msg_cnt[k]).split();
                 self.msg_cnt[k] = self.msg_cnt[k].wrapping_add(parts.len() as u32);
                 parts.into_iter().map(CnMessage::Rsm).collect()
@@ -681,34 +757,39 @@ impl Pipeline {
             }
         };
         for m in msgs {
-            let participants = match &m {
-                CnMessage::Rsm(r) => r.participants.len(),
-                _ => 0,
-            };
-            match m.to_frame().and_then(|f| encode_frame(&f)) {
-                Ok(bytes) => {
-                    *self.stats.messages.entry(kind).or_default() += 1;
-                    self.stats.message_bytes += bytes.len() as u64;
-                    self.events.push_back(Event::Message {
-                        time: now.to_string(),
-                        kind,
-                        bytes: bytes.len(),
-                        participants,
-                    });
-                    self.transmits.push_back(Transmit {
-                        time: now,
-                        kind,
-                        bytes,
-                    });
-                }
-                Err(e) => {
-                    self.stats.failed_messages += 1;
-                    self.events.push_back(Event::MessageFailed {
-                        time: now.to_string(),
-                        kind,
-                        reason: e.to_string(),
-                    });
-                }
+            self.send(kind, now, m);
+        }
+    }
+
+    /// Encodes and queues one message, counting it (or its failure).
+    fn send(&mut self, kind: MessageKind, now: Timestamp, m: CnMessage) {
+        let participants = match &m {
+            CnMessage::Rsm(r) => r.participants.len(),
+            _ => 0,
+        };
+        match m.to_frame().and_then(|f| encode_frame(&f)) {
+            Ok(bytes) => {
+                *self.stats.messages.entry(kind).or_default() += 1;
+                self.stats.message_bytes += bytes.len() as u64;
+                self.events.push_back(Event::Message {
+                    time: now.to_string(),
+                    kind,
+                    bytes: bytes.len(),
+                    participants,
+                });
+                self.transmits.push_back(Transmit {
+                    time: now,
+                    kind,
+                    bytes,
+                });
+            }
+            Err(e) => {
+                self.stats.failed_messages += 1;
+                self.events.push_back(Event::MessageFailed {
+                    time: now.to_string(),
+                    kind,
+                    reason: e.to_string(),
+                });
             }
         }
     }

@@ -46,6 +46,9 @@ pub struct Scenario {
     pub sensors: Vec<SensorSpec>,
     #[serde(default)]
     pub road_users: Vec<RoadUserSpec>,
+    /// The hazard detectors' switches and thresholds (every key has a default).
+    #[serde(default)]
+    pub hazards: crate::hazard::HazardConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -590,6 +593,7 @@ impl Scenario {
         }
         self.check_map()?;
         self.check_signal()?;
+        self.hazards.validate()?;
         let mut ids = std::collections::BTreeSet::new();
         for (i, s) in self.sensors.iter().enumerate() {
             let k = |f: &str| format!("sensors[{i}].{f}");

@@ -251,3 +251,56 @@ pub fn map(site: &SiteIdentity, m: &SiteMap, now: Timestamp, msg_cnt: u32) -> Ma
         }],
     }
 }
+
+/// RSI for the hazards in force (most urgent first, at most 8: the RTE list's limit), each a
+/// road traffic event at its conflict point with its priority and a description naming the
+/// road users and the values that fired it. `None` when none has an RSI code.
+pub fn rsi(
+    site: &SiteIdentity,
+    hazards: &[&crate::hazard::Hazard],
+    codes: &crate::hazard::RsiEventTypes,
+    now: Timestamp,
+    msg_cnt: u32,
+) -> Option<crate::v2x::cn::rsi::Rsi> {
+    use crate::v2x::cn::rsi::{Description, EventSource, RoadEvent, Rsi, Scope};
+    let anchor = site.frame.anchor();
+    let mut ranked: Vec<&&crate::hazard::Hazard> = hazards
+        .iter()
+        .filter(|h| codes.of(h.kind).is_some())
+        .collect();
+    ranked.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.id.cmp(&b.id)));
+    let events: Vec<RoadEvent> = ranked
+        .iter()
+        .take(8)
+        .filter_map(|h| {
+            let p = site
+                .frame
+                .to_geo(crate::geo::Enu::new(h.point[0], h.point[1], 0.0));
+            let mut text = format!("{} {:?}", h.kind.name(), h.road_users);
+            if let Some(t) = h.values.ttc_s.or(h.values.time_to_conflict_s) {
+                text.push_str(&format!(" t={t:.1}s"));
+            }
+            Some(RoadEvent {
+                id: (h.id % 256) as u8,
+                event_type: codes.of(h.kind)?,
+                source: EventSource::Detection,
+                radius_m: Some(20.0),
+                confidence: None,
+                scope: Scope {
+                    position: Some(GeoPoint::new(p.lat_deg, p.lon_deg, anchor.height_m)),
+                    description: Some(Description::Text(text)),
+                    priority: Some(h.priority.min(7)),
+                    ..Scope::default()
+                },
+            })
+        })
+        .collect();
+    (!events.is_empty()).then(|| Rsi {
+        msg_cnt,
+        minute_of_year: Some(now.minute_of_year()),
+        rsu_id: site.rsu_id,
+        ref_pos: GeoPoint::new(anchor.lat_deg, anchor.lon_deg, anchor.height_m),
+        events,
+        signs: Vec::new(),
+    })
+}
