@@ -37,6 +37,16 @@ impl Coverage {
         }
     }
 
+    /// The same sector, as the tracker takes it.
+    pub fn view(&self) -> crate::fusion::View {
+        crate::fusion::View::Sector(crate::fusion::Sector {
+            origin: nalgebra::Vector2::new(self.east_m, self.north_m),
+            yaw_rad: self.yaw_rad,
+            half_fov_rad: self.half_fov_rad,
+            range_m: self.range_m,
+        })
+    }
+
     /// Whether a point is within range and field of view.
     pub fn sees(&self, east_m: f64, north_m: f64) -> bool {
         let (dx, dy) = (east_m - self.east_m, north_m - self.north_m);
@@ -51,6 +61,8 @@ pub struct SimSensor {
     pub spec: SensorSpec,
     pub coverage: Coverage,
     rng: Rng,
+    /// Doppler noise has a stream of its own, so that adding it left the others unchanged.
+    doppler_rng: Rng,
     period_s: f64,
     next_capture_s: f64,
 }
@@ -100,6 +112,7 @@ impl SimSensor {
             coverage: Coverage::of(&spec),
             spec,
             rng,
+            doppler_rng: Rng::fork(seed, 0xd0_5e50 + u64::from(index)),
             period_s,
             next_capture_s: first,
         }
@@ -200,13 +213,17 @@ impl SimSensor {
             }
             let (dx, dy) = (s.east_m - sx, s.north_m - sy);
             let range = dx.hypot(dy);
-            let d = self.measure(stamp, range, dy.atan2(dx), Some(s));
+            let mut d = self.measure(stamp, range, dy.atan2(dx), Some(s));
+            let truth = Vector2::new(s.east_m, s.north_m);
+            d.radial = self.doppler(truth, s.vel_east_mps, s.vel_north_mps);
             frame.detections.push(d);
             if self.spec.kind == SensorKind::Radar && self.rng.chance(self.spec.ghost_probability) {
                 // A multipath ghost: same bearing, longer range.
                 let r = range * self.rng.range(1.3, 2.0);
                 if r <= self.spec.range_m {
-                    let g = self.measure(stamp, r, dy.atan2(dx), None);
+                    let mut g = self.measure(stamp, r, dy.atan2(dx), None);
+                    // Multipath keeps the object's Doppler.
+                    g.radial = self.doppler(truth, s.vel_east_mps, s.vel_north_mps);
                     frame.detections.push(g);
                 }
             }
@@ -215,10 +232,35 @@ impl SimSensor {
             let c = self.coverage;
             let r = c.range_m * self.rng.uniform().sqrt();
             let a = c.yaw_rad + c.half_fov_rad * self.rng.range(-1.0, 1.0);
-            let d = self.measure(stamp, r, a, None);
+            let mut d = self.measure(stamp, r, a, None);
+            // Clutter is the stationary background.
+            d.radial = self.doppler(d.pos, 0.0, 0.0);
             frame.detections.push(d);
         }
         true
+    }
+
+    /// A radar's Doppler for an object moving at `(ve, vn)` at `pos`: the velocity along
+    /// the line of sight (positive away from the sensor), with 0.1 m/s of noise. `None` for a
+    /// camera.
+    fn doppler(
+        &mut self,
+        pos: Vector2<f64>,
+        ve: f64,
+        vn: f64,
+    ) -> Option<crate::fusion::RadialSpeed> {
+        const SIGMA_MPS: f64 = 0.1;
+        if self.spec.kind != SensorKind::Radar {
+            return None;
+        }
+        let origin = Vector2::new(self.spec.position.east_m, self.spec.position.north_m);
+        let los = pos - origin;
+        let r = los.norm();
+        (r > 1e-6).then(|| crate::fusion::RadialSpeed {
+            origin,
+            speed_mps: (ve * los.x + vn * los.y) / r + SIGMA_MPS * self.doppler_rng.normal(),
+            var: SIGMA_MPS * SIGMA_MPS,
+        })
     }
 
     /// A detection at a true range and bearing from the sensor, with this sensor's noise.
