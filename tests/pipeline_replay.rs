@@ -159,19 +159,24 @@ fn every_datagram_decodes_with_asn1tools_at_the_configured_rates() {
 fn tracking_quality_on_the_default_scenario() {
     let s = Scenario::default_scenario().expect("default scenario");
     let r = run(&s, "default", &RunOptions::default()).expect("run");
-    // Thresholds from what this first tracker reaches (0.32 m, 99.1 %), with a margin for
-    // noise-seed changes; recorded in BENCHMARKS.md.
+    // Thresholds from what the IMM tracker reaches (0.245 m, 99.1 %; the first CV tracker
+    // reached 0.32 m), with a margin for noise-seed changes.
     assert!(
-        r.position_rmse_m < 0.45,
+        r.position_rmse_m < 0.31,
         "position RMSE {} m",
         r.position_rmse_m
     );
-    assert!(r.tracked_share > 0.97, "tracked share {}", r.tracked_share);
+    assert!(r.tracked_share > 0.985, "tracked share {}", r.tracked_share);
     assert_eq!(
         r.road_users_tracked, r.road_users_seen,
         "every road user in view gets a track"
     );
     assert_eq!(r.road_users_seen, s.road_users.len());
+    // Measured: speed RMSE 0.245 m/s, 2 ID switches (both cars seen again after 19 s and 32 s
+    // hidden in a queue); the CV tracker had 0.538 m/s and 19.
+    let m = &r.metrics;
+    assert!(m.speed_rmse_mps.unwrap() < 0.35, "{:?}", m.speed_rmse_mps);
+    assert!(m.id_switches <= 3, "{} ID switches", m.id_switches);
     assert_eq!(r.failed_messages, 0);
 }
 

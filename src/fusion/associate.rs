@@ -12,19 +12,11 @@
 //! separately, which on a road are a few tracks each. Every buffer lives in [`Associator`] and
 //! is reused, so a steady-state scan does not allocate.
 
-use crate::fusion::filter::Measured;
+use crate::fusion::filter::gated;
+pub use crate::fusion::filter::Gate;
 use crate::fusion::measurement::{Detection, PositionCov};
 use crate::fusion::model::StateCov;
 use crate::fusion::track::{Status, Track};
-
-/// χ² gates on the squared Mahalanobis distance, by measurement dimension.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Gate {
-    /// Position (2 dof).
-    pub position: f64,
-    /// Position and radial speed (3 dof).
-    pub doppler: f64,
-}
 
 #[derive(Debug, Clone, Copy)]
 struct Pair {
@@ -137,16 +129,8 @@ impl Associator {
                 if (det.pos - track.state.xy()).norm_squared() > reach_sq {
                     continue;
                 }
-                let Some(m) = Measured::of(det, &track.state, &p) else {
-                    continue;
-                };
-                let bound = match m {
-                    Measured::Position(_) => gate.position,
-                    Measured::Doppler(_) => gate.doppler,
-                };
-                let d2 = m.mahalanobis_sq();
-                if d2 <= bound {
-                    self.candidates.push((d2 + m.ln_det_s(), i as u32, j));
+                if let Some((_, cost)) = gated(det, &track.state, &p, gate) {
+                    self.candidates.push((cost, i as u32, j));
                 }
             }
         }
@@ -198,16 +182,7 @@ impl Associator {
                 if (det.pos - track.state.xy()).norm_squared() > r * r {
                     return;
                 }
-                let Some(inn) = Measured::of(det, &track.state, &track.cov) else {
-                    return;
-                };
-                let d2 = inn.mahalanobis_sq();
-                let bound = match inn {
-                    Measured::Position(_) => gate.position,
-                    Measured::Doppler(_) => gate.doppler,
-                };
-                if d2 <= bound {
-                    let cost = d2 + inn.ln_det_s();
+                if let Some((_, cost)) = gated(det, &track.state, &track.cov, gate) {
                     self.pairs.push(Pair {
                         cluster: 0,
                         track: track_idx,
@@ -443,6 +418,7 @@ impl Hungarian {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fusion::filter::Measured;
     use crate::fusion::test_rng::TestRng;
 
     /// (pairs, cost) of the best partial assignment by exhaustive search.

@@ -73,13 +73,49 @@ pub enum Measured {
     Doppler(Innovation<3>),
 }
 
+/// χ² gates on the squared Mahalanobis distance, by measurement dimension.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Gate {
+    /// Position (2 dof).
+    pub position: f64,
+    /// Position and radial speed (3 dof).
+    pub doppler: f64,
+}
+
+/// Added to the cost of a Doppler detection used for its position only, so that a detection
+/// whose radial speed agrees is preferred.
+const DOPPLER_OUTLIER_COST: f64 = 4.0;
+
+/// Gates `det` against `(x, p)`: the innovation to update with and the assignment cost
+/// d² + ln|S|. A Doppler detection is gated on all three dimensions; if its radial speed
+/// alone is out of line (an extended object's scatterer, wheels, a manoeuvre the models do
+/// not know) but its position gates, it is used for its position only, at a higher cost.
+pub fn gated(det: &Detection, x: &State, p: &StateCov, gate: Gate) -> Option<(Measured, f64)> {
+    let cost = |m: &Measured| m.mahalanobis_sq() + m.ln_det_s();
+    let m = Measured::of(det, x, p)?;
+    match m {
+        Measured::Doppler(_) if m.mahalanobis_sq() <= gate.doppler => Some((m, cost(&m))),
+        Measured::Position(_) if m.mahalanobis_sq() <= gate.position => Some((m, cost(&m))),
+        Measured::Position(_) => None,
+        Measured::Doppler(_) => {
+            let m = Measured::with(det, x, p, false)?;
+            (m.mahalanobis_sq() <= gate.position).then(|| (m, cost(&m) + DOPPLER_OUTLIER_COST))
+        }
+    }
+}
+
 impl Measured {
     /// The innovation of `det` against `(x, p)`; `None` when S is singular.
     pub fn of(det: &Detection, x: &State, p: &StateCov) -> Option<Self> {
-        if let Some(rad) = det
+        Self::with(det, x, p, true)
+    }
+
+    /// As [`Measured::of`], with the radial speed left out unless `doppler`.
+    pub fn with(det: &Detection, x: &State, p: &StateCov, doppler: bool) -> Option<Self> {
+        let radial = det
             .radial
-            .filter(|r| r.var > 0.0 && r.speed_mps.is_finite())
-        {
+            .filter(|r| doppler && r.var > 0.0 && r.speed_mps.is_finite());
+        if let Some(rad) = radial {
             if let Some((zhat, h)) = doppler_model(x, &rad.origin) {
                 let z = SVector::<f64, 3>::new(det.pos.x, det.pos.y, rad.speed_mps);
                 let mut r = SMatrix::<f64, 3, 3>::zeros();

@@ -115,17 +115,18 @@ impl Imm {
         self.mu = c;
     }
 
-    /// Updates every model with `det` and reweighs the modes by their likelihoods; `None`
-    /// (and nothing changed) when an innovation covariance is singular.
-    pub fn update(&mut self, det: &Detection) -> Option<()> {
+    /// Updates every model with `det` (its radial speed too if `doppler`) and reweighs the
+    /// modes by their likelihoods; `None` (and nothing changed) when an innovation covariance
+    /// is singular.
+    pub fn update(&mut self, det: &Detection, doppler: bool) -> Option<()> {
         if self.cv_only {
-            let m = Measured::of(det, &self.x[CV], &self.p[CV])?;
+            let m = Measured::with(det, &self.x[CV], &self.p[CV], doppler)?;
             (self.x[CV], self.p[CV]) = m.update(&self.x[CV], &self.p[CV]);
             return Some(());
         }
         let m = [
-            Measured::of(det, &self.x[CV], &self.p[CV])?,
-            Measured::of(det, &self.x[CT], &self.p[CT])?,
+            Measured::with(det, &self.x[CV], &self.p[CV], doppler)?,
+            Measured::with(det, &self.x[CT], &self.p[CT], doppler)?,
         ];
         let ll = [m[0].log_likelihood(), m[1].log_likelihood()];
         let top = ll[0].max(ll[1]);
@@ -200,7 +201,7 @@ mod tests {
         assert_eq!(imm.mu, [0.5, 0.5]);
         // A detection at 0: CV's likelihood N(0; 0, 2) against CT's N(2; 0, 2) per x axis,
         // their ratio e^(4/4) = e; so μ_CV = e / (1 + e).
-        imm.update(&det(Position::zeros(), 1.0)).unwrap();
+        imm.update(&det(Position::zeros(), 1.0), true).unwrap();
         let e = std::f64::consts::E;
         assert!((imm.mu[CV] - e / (1.0 + e)).abs() < 1e-12, "{:?}", imm.mu);
         // Each model was updated on its own: CV's K = 1/2 at y = 0, CT's pulled halfway to 0.
@@ -250,7 +251,7 @@ mod tests {
                 });
                 if k > 0 {
                     f.predict(&models, 0.1);
-                    f.update(&d).unwrap();
+                    f.update(&d, true).unwrap();
                 }
                 if t >= 3.0 {
                     let (x, _) = f.estimate();

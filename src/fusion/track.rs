@@ -5,6 +5,7 @@
 //! estimate per dimension that one outlier cannot sway) and its heading (from the motion when
 //! the object moves, else from a sensor's box orientation, else held).
 
+use crate::fusion::filter::{gated, Gate, Measured};
 use crate::fusion::imm::{Imm, Models};
 use crate::fusion::measurement::{Class, Detection, Position};
 use crate::fusion::model::{State, StateCov};
@@ -208,8 +209,14 @@ impl Track {
 
     /// Updates with an assigned detection; false (and only a miss recorded) when the
     /// innovation covariance is singular.
-    pub(crate) fn update(&mut self, det: &Detection, class_confidence: f64) -> bool {
-        if self.imm.update(det).is_none() {
+    /// The radial speed of a Doppler detection is used unless it failed its gate (see
+    /// [`gated`]).
+    pub(crate) fn update(&mut self, det: &Detection, class_confidence: f64, gate: Gate) -> bool {
+        let doppler = !matches!(
+            gated(det, &self.state, &self.cov, gate),
+            Some((Measured::Position(_), _))
+        );
+        if self.imm.update(det, doppler).is_none() {
             return false;
         }
         (self.state, self.cov) = self.imm.estimate();
@@ -321,6 +328,11 @@ mod tests {
     use super::*;
     use crate::fusion::measurement::{Position, PositionCov};
 
+    const GATE: Gate = Gate {
+        position: 9.21,
+        doppler: 11.34,
+    };
+
     fn det(class: Class, conf: Option<f64>, length_m: Option<f64>) -> Detection {
         Detection {
             t: 0.0,
@@ -342,11 +354,11 @@ mod tests {
         assert_eq!(track.class, Class::Unknown);
         assert!((track.class_probability - 1.0 / 6.0).abs() < 1e-12);
         // Car at 0.8: likelihoods 0.8 vs 0.04 for the other five: posterior 0.8 / (0.8 + 0.2).
-        track.update(&det(Class::Car, None, None), 0.8);
+        track.update(&det(Class::Car, None, None), 0.8, GATE);
         assert_eq!(track.class, Class::Car);
         assert!((track.class_probability - 0.8).abs() < 1e-9);
         // Truck at 0.9: car 0.8·0.02, truck 0.04·0.9, others 0.04·0.02 each.
-        track.update(&det(Class::Truck, Some(0.9), None), 0.8);
+        track.update(&det(Class::Truck, Some(0.9), None), 0.8, GATE);
         let (car, truck, other) = (0.8 * 0.02, 0.04 * 0.9, 0.04 * 0.02);
         let sum = car + truck + 4.0 * other;
         assert_eq!(track.class, Class::Truck);
@@ -354,7 +366,7 @@ mod tests {
         assert!((track.class_posterior()[0] - car / sum).abs() < 1e-9);
         // Unknown reports change nothing.
         let before = *track.class_posterior();
-        track.update(&det(Class::Unknown, Some(0.99), None), 0.8);
+        track.update(&det(Class::Unknown, Some(0.99), None), 0.8, GATE);
         assert_eq!(*track.class_posterior(), before);
     }
 
@@ -363,7 +375,7 @@ mod tests {
         let mut track = Track::initiate(1, &det(Class::Car, None, None), 0.0, 1.0, 0.8);
         assert!(!track.imm.cv_only);
         for _ in 0..3 {
-            track.update(&det(Class::Pedestrian, Some(0.9), None), 0.8);
+            track.update(&det(Class::Pedestrian, Some(0.9), None), 0.8, GATE);
         }
         assert_eq!(track.class, Class::Pedestrian);
         assert!(track.imm.cv_only);
@@ -373,11 +385,11 @@ mod tests {
     fn size_is_filtered_and_one_outlier_barely_moves_it() {
         let mut track = Track::initiate(1, &det(Class::Car, None, Some(4.4)), 0.0, 1.0, 0.8);
         for len in [4.6, 4.5, 4.4, 4.6, 4.5, 4.5, 4.4, 4.6] {
-            track.update(&det(Class::Car, None, Some(len)), 0.8);
+            track.update(&det(Class::Car, None, Some(len)), 0.8, GATE);
         }
         let before = track.length_m.unwrap();
         assert!((before - 4.5).abs() < 0.05, "{before}");
-        track.update(&det(Class::Car, None, Some(20.0)), 0.8);
+        track.update(&det(Class::Car, None, Some(20.0)), 0.8, GATE);
         let after = track.length_m.unwrap();
         assert!((after - before).abs() < 0.15, "{before} → {after}");
         assert_eq!(track.width_m, None);
@@ -389,14 +401,14 @@ mod tests {
         let mut track = Track::initiate(1, &d, 0.0, 1.0, 0.8);
         assert_eq!(track.heading_rad, None);
         d.yaw_rad = Some(0.3);
-        track.update(&d, 0.8);
+        track.update(&d, 0.8, GATE);
         assert_eq!(track.heading_rad, Some(0.3));
         // The box's opposite orientation is read as the same heading.
         d.yaw_rad = Some(0.3 - std::f64::consts::PI);
-        track.update(&d, 0.8);
+        track.update(&d, 0.8, GATE);
         assert!((track.heading_rad.unwrap() - 0.3).abs() < 1e-12);
         d.yaw_rad = None;
-        track.update(&d, 0.8);
+        track.update(&d, 0.8, GATE);
         assert!((track.heading_rad.unwrap() - 0.3).abs() < 1e-12, "held");
         // Moving north at 5 m/s: the motion decides.
         let mut x = track.state;

@@ -398,7 +398,8 @@ fn step(
         if assigned.is_some() && manoeuvre {
             track.open_for_manoeuvre(now);
         }
-        let hit = assigned.filter(|&j| track.update(&detections[j], cfg.default_class_confidence));
+        let hit =
+            assigned.filter(|&j| track.update(&detections[j], cfg.default_class_confidence, gate));
         match hit {
             Some(j) => {
                 scratch.det_used[j] = true;
