@@ -24,49 +24,56 @@ fn replay(name: &str) -> RunSummary {
 fn dense_traffic() {
     let r = replay("dense");
     assert!(r.road_users_seen >= 100);
-    // Measured: RMSE 0.352 m, 98.8 % of in-view samples tracked.
-    assert!(r.position_rmse_m < 0.45, "{}", r.position_rmse_m);
+    // Measured: RMSE 0.257 m, 98.0 % of in-view samples tracked. "In view" is geometric: far
+    // objects count although the sensors' detection probability falls towards their range.
+    assert!(r.position_rmse_m < 0.31, "{}", r.position_rmse_m);
     assert!(r.tracked_share > 0.975, "{}", r.tracked_share);
 }
 
 #[test]
 fn pedestrian_crowd() {
     let r = replay("crowd");
-    // Measured: RMSE 0.262 m, 99.1 %.
-    assert!(r.position_rmse_m < 0.35, "{}", r.position_rmse_m);
+    // Measured: RMSE 0.158 m, 98.6 %.
+    assert!(r.position_rmse_m < 0.2, "{}", r.position_rmse_m);
     assert!(r.tracked_share > 0.98, "{}", r.tracked_share);
 }
 
 #[test]
 fn sensor_dropout() {
     let r = replay("dropout");
-    // Measured: RMSE 0.331 m, 99.0 %: the other sensors carry the tracks for 5 s.
-    assert!(r.position_rmse_m < 0.42, "{}", r.position_rmse_m);
-    assert!(r.tracked_share > 0.98, "{}", r.tracked_share);
+    // Measured: RMSE 0.211 m, 98.3 %: the other sensors carry the tracks for 5 s.
+    assert!(r.position_rmse_m < 0.26, "{}", r.position_rmse_m);
+    assert!(r.tracked_share > 0.975, "{}", r.tracked_share);
 }
 
 #[test]
 fn late_sensor_with_clock_offset() {
     let r = replay("latency");
-    // Measured: RMSE 0.442 m, 98.3 %. The reorder window holds every frame until the
-    // latest sensor's frames of the same instant have arrived; the offset is corrected.
-    assert!(r.position_rmse_m < 0.55, "{}", r.position_rmse_m);
-    assert!(r.tracked_share > 0.97, "{}", r.tracked_share);
+    // Measured: RMSE 0.218 m, 98.3 %, 2 ID switches (CV tracker with a reorder window as long
+    // as the latency: 0.442 m, 17). Frames go to the tracker as they arrive; the late
+    // camera's are put in capture order and the later scans re-run, so the result is as if
+    // nothing were late. The clock offset is corrected.
+    assert!(r.position_rmse_m < 0.27, "{}", r.position_rmse_m);
+    assert!(r.tracked_share > 0.975, "{}", r.tracked_share);
+    assert!(r.metrics.id_switches <= 4, "{}", r.metrics.id_switches);
 }
 
 #[test]
 fn radar_ghosts_and_clutter() {
     let r = replay("ghosts");
-    // Measured: RMSE 0.325 m, 99.0 %.
-    assert!(r.position_rmse_m < 0.42, "{}", r.position_rmse_m);
-    assert!(r.tracked_share > 0.98, "{}", r.tracked_share);
+    // Measured: RMSE 0.226 m, 98.0 %.
+    assert!(r.position_rmse_m < 0.28, "{}", r.position_rmse_m);
+    assert!(r.tracked_share > 0.975, "{}", r.tracked_share);
 }
 
 #[test]
 fn truck_hides_a_car() {
     let r = replay("occlusion");
-    // Measured: RMSE 0.328 m, 94.8 % of the samples in which a sensor could see the car or
-    // the truck. Whether the car keeps its ID through the occlusion is the next step (issue 5).
-    assert!(r.position_rmse_m < 0.42, "{}", r.position_rmse_m);
-    assert!(r.tracked_share > 0.93, "{}", r.tracked_share);
+    // Measured: RMSE 0.214 m, 97.5 % of the samples in which a sensor could see the car or
+    // the truck (CV tracker: 0.328 m, 94.8 %). Confirmed tracks coast through blind spots
+    // (up to `coast_max_s` when no sensor could see them), so the truck keeps its ID across
+    // the gap between the two sensors' views.
+    assert!(r.position_rmse_m < 0.34, "{}", r.position_rmse_m);
+    assert!(r.tracked_share > 0.965, "{}", r.tracked_share);
+    assert_eq!(r.metrics.id_switches, 0);
 }

@@ -1,7 +1,8 @@
 //! Gating and global-nearest-neighbour assignment (Stone Soup: hypothesiser, data associator).
 //!
 //! A pair passes the gate when the squared Mahalanobis distance d² of the detection from the
-//! track's predicted position is within a χ² bound (2 dof). Among gated pairs the assignment
+//! track's prediction is within a χ² bound: 2 dof for a position, 3 dof for a position plus a
+//! Doppler radial speed. Among gated pairs the assignment
 //! first maximises the number of pairs, then minimises Σ(d² + ln|S|): ln|S| is the rest of the
 //! negative log-likelihood, so a vague track does not win a detection just because its wide
 //! covariance makes every distance look short.
@@ -11,8 +12,10 @@
 //! separately, which on a road are a few tracks each. Every buffer lives in [`Associator`] and
 //! is reused, so a steady-state scan does not allocate.
 
-use crate::fusion::filter::innovation;
+use crate::fusion::filter::gated;
+pub use crate::fusion::filter::Gate;
 use crate::fusion::measurement::{Detection, PositionCov};
+use crate::fusion::model::StateCov;
 use crate::fusion::track::{Status, Track};
 
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +41,10 @@ pub struct Associator {
     row_to_col: Vec<Option<usize>>,
     hungarian: Hungarian,
     track_to_det: Vec<Option<usize>>,
+    manoeuvred: Vec<bool>,
+    free_dets: Vec<u32>,
+    /// `(cost, track, detection)` candidates of the manoeuvre gate.
+    candidates: Vec<(f64, u32, u32)>,
 }
 
 impl Associator {
@@ -50,17 +57,21 @@ impl Associator {
     ///
     /// Confirmed tracks choose first and tentative ones share what is left: a tentative track
     /// is often clutter, and letting it take an established track's detection breeds duplicates.
+    /// In between, confirmed tracks left without a detection for which `manoeuvre` gives a
+    /// widened covariance get a second chance with it (see [`Associator::manoeuvred`]).
     pub fn associate(
         &mut self,
         tracks: &[Track],
         detections: &[Detection],
-        gate_chi2: f64,
+        gate: Gate,
+        manoeuvre: impl Fn(&Track) -> Option<StateCov>,
     ) -> &[Option<usize>] {
         let (n_tracks, n_dets) = (tracks.len(), detections.len());
         refill(&mut self.track_to_det, n_tracks, None);
+        refill(&mut self.manoeuvred, n_tracks, false);
         refill(&mut self.det_taken, n_dets, false);
         refill(&mut self.det_local, n_dets, u32::MAX);
-        self.gate(tracks, detections, gate_chi2);
+        self.gate(tracks, detections, gate);
         self.deferred.clear();
         let deferred = &mut self.deferred;
         self.pairs.retain(|p| {
@@ -72,6 +83,7 @@ impl Associator {
         });
         self.cluster(n_tracks, n_dets);
         self.solve_clusters();
+        self.manoeuvre_stage(tracks, detections, gate, manoeuvre);
         std::mem::swap(&mut self.pairs, &mut self.deferred);
         let taken = &self.det_taken;
         self.pairs.retain(|p| !taken[p.det as usize]);
@@ -80,10 +92,67 @@ impl Associator {
         &self.track_to_det
     }
 
-    fn gate(&mut self, tracks: &[Track], detections: &[Detection], gate_chi2: f64) {
+    /// Which tracks of the last [`Associator::associate`] got their detection through the
+    /// manoeuvre gate: their covariance must be widened the same way before the update.
+    pub fn manoeuvred(&self) -> &[bool] {
+        &self.manoeuvred
+    }
+
+    /// Greedy by cost over the confirmed tracks still without a detection and the detections
+    /// nobody took: the candidates are few and far apart.
+    fn manoeuvre_stage(
+        &mut self,
+        tracks: &[Track],
+        detections: &[Detection],
+        gate: Gate,
+        manoeuvre: impl Fn(&Track) -> Option<StateCov>,
+    ) {
+        self.free_dets.clear();
+        self.candidates.clear();
+        let taken = &self.det_taken;
+        let free = (0..detections.len()).filter(|&j| !taken[j] && detections[j].is_usable());
+        self.free_dets.extend(free.map(|j| j as u32));
+        if self.free_dets.is_empty() {
+            return;
+        }
+        for (i, track) in tracks.iter().enumerate() {
+            if track.status != Status::Confirmed || self.track_to_det[i].is_some() {
+                continue;
+            }
+            let Some(p) = manoeuvre(track) else {
+                continue;
+            };
+            let pos = p.fixed_view::<2, 2>(0, 0).into_owned();
+            let reach_sq = gate.position.max(gate.doppler) * (max_eigen(&pos) + 10.0);
+            for &j in &self.free_dets {
+                let det = &detections[j as usize];
+                if (det.pos - track.state.xy()).norm_squared() > reach_sq {
+                    continue;
+                }
+                if let Some((_, cost)) = gated(det, &track.state, &p, gate) {
+                    self.candidates.push((cost, i as u32, j));
+                }
+            }
+        }
+        self.candidates
+            .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        for &(_, i, j) in &self.candidates {
+            let (i, j) = (i as usize, j as usize);
+            if self.track_to_det[i].is_none() && !self.det_taken[j] {
+                self.track_to_det[i] = Some(j);
+                self.manoeuvred[i] = true;
+                self.det_taken[j] = true;
+            }
+        }
+    }
+
+    fn gate(&mut self, tracks: &[Track], detections: &[Detection], gate: Gate) {
         self.pairs.clear();
         self.cells.clear();
         // d² ≤ g implies |y|² ≤ g·λmax(S) ≤ g·(λmax(P_pos) + λmax(R)): an exact Euclidean bound.
+        // With Doppler the position part's d² is at most the full one's, so the larger gate
+        // bounds both.
+        let gate_chi2 = gate.position.max(gate.doppler);
         let usable = || detections.iter().enumerate().filter(|(_, d)| d.is_usable());
         let r_max = usable().map(|(_, d)| max_eigen(&d.cov)).fold(0.0, f64::max);
         let radius = |t: &Track| {
@@ -113,12 +182,7 @@ impl Associator {
                 if (det.pos - track.state.xy()).norm_squared() > r * r {
                     return;
                 }
-                let Some(inn) = innovation(&track.state, &track.cov, &det.pos, &det.cov) else {
-                    return;
-                };
-                let d2 = inn.mahalanobis_sq();
-                if d2 <= gate_chi2 {
-                    let cost = d2 + inn.ln_det_s();
+                if let Some((_, cost)) = gated(det, &track.state, &track.cov, gate) {
                     self.pairs.push(Pair {
                         cluster: 0,
                         track: track_idx,
@@ -354,6 +418,7 @@ impl Hungarian {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fusion::filter::Measured;
     use crate::fusion::test_rng::TestRng;
 
     /// (pairs, cost) of the best partial assignment by exhaustive search.
@@ -449,7 +514,7 @@ mod tests {
             let dets: Vec<Detection> = (0..50).map(|_| det(&mut rng)).collect();
             let tracks: Vec<Track> = (0..50)
                 .map(|i| {
-                    let mut track = Track::initiate(i, &det(&mut rng), 0.0, 1.0);
+                    let mut track = Track::initiate(i, &det(&mut rng), 0.0, 1.0, 0.8);
                     let scale = rng.uniform(0.1, 20.0);
                     let p = random_cov(&mut rng, scale);
                     track.cov.fixed_view_mut::<2, 2>(0, 0).copy_from(&p);
@@ -469,7 +534,7 @@ mod tests {
                 for &i in &rows {
                     for (j, d) in dets.iter().enumerate() {
                         let tr = &tracks[i];
-                        let inn = innovation(&tr.state, &tr.cov, &d.pos, &d.cov).unwrap();
+                        let inn = Measured::of(d, &tr.state, &tr.cov).unwrap();
                         let ok = !taken[j] && inn.mahalanobis_sq() <= 9.21;
                         cost.push(if ok {
                             inn.mahalanobis_sq() + inn.ln_det_s()
@@ -484,7 +549,12 @@ mod tests {
                     col.map(|j| taken[j] = true);
                 }
             }
-            assert_eq!(associator.associate(&tracks, &dets, 9.21), &want[..]);
+            let gate = Gate {
+                position: 9.21,
+                doppler: 11.34,
+            };
+            let got = associator.associate(&tracks, &dets, gate, |_| None);
+            assert_eq!(got, &want[..]);
         }
     }
 }

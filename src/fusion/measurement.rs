@@ -1,5 +1,7 @@
-//! Detections and the position measurement model (Stone Soup: detection, measurement model).
+//! Detections and the measurement models (Stone Soup: detection, measurement model): position
+//! (linear), and position plus a radar's Doppler radial speed (non-linear, EKF Jacobian).
 
+use crate::fusion::model::State;
 use crate::fusion::Seconds;
 use nalgebra::{SMatrix, SVector};
 
@@ -63,7 +65,65 @@ impl Detection {
     }
 }
 
-/// Maps a state to the position a sensor reports (H, 2×4).
-pub fn position_model() -> SMatrix<f64, 2, 4> {
-    SMatrix::<f64, 2, 4>::new(1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+/// Maps a state to the position a sensor reports (H, 2×5).
+pub fn position_model() -> SMatrix<f64, 2, 5> {
+    SMatrix::<f64, 2, 5>::new(1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0)
+}
+
+/// Closer than this to the sensor the line of sight is ill-defined: Doppler is not used.
+const MIN_DOPPLER_RANGE_M: f64 = 0.5;
+
+/// Position plus radial speed from a radar at `origin`: the predicted `[x, y, rr]` and the
+/// Jacobian `H` (3×5) at `x`; `None` too close to the sensor for a line of sight.
+pub fn doppler_model(
+    x: &State,
+    origin: &Position,
+) -> Option<(SVector<f64, 3>, SMatrix<f64, 3, 5>)> {
+    let d = Position::new(x[0] - origin.x, x[1] - origin.y);
+    let r = d.norm();
+    if !(r >= MIN_DOPPLER_RANGE_M && r.is_finite()) {
+        return None;
+    }
+    let u = d / r;
+    let rr = x[2] * u.x + x[3] * u.y;
+    // d rr / d p = (v − rr·u) / r, d rr / d v = u.
+    let (gx, gy) = ((x[2] - rr * u.x) / r, (x[3] - rr * u.y) / r);
+    #[rustfmt::skip]
+    let h = SMatrix::<f64, 3, 5>::new(
+        1.0, 0.0, 0.0, 0.0, 0.0,
+        0.0, 1.0, 0.0, 0.0, 0.0,
+        gx, gy, u.x, u.y, 0.0,
+    );
+    Some((SVector::<f64, 3>::new(x[0], x[1], rr), h))
+}
+
+/// Which side of the sensor's view a track is on: the part of the site a scan covers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum View {
+    /// The whole site.
+    All,
+    Sector(Sector),
+}
+
+/// A sector of a circle around a sensor's mounting point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sector {
+    pub origin: Position,
+    /// Boresight, rad counter-clockwise from east.
+    pub yaw_rad: f64,
+    pub half_fov_rad: f64,
+    pub range_m: f64,
+}
+
+impl View {
+    pub fn sees(&self, x: &State) -> bool {
+        match self {
+            View::All => true,
+            View::Sector(s) => {
+                let (dx, dy) = (x[0] - s.origin.x, x[1] - s.origin.y);
+                dx.hypot(dy) <= s.range_m
+                    && crate::geo::wrap_pi(dy.atan2(dx) - s.yaw_rad).abs() <= s.half_fov_rad
+            }
+        }
+    }
 }

@@ -7,23 +7,26 @@
 //!
 //! One role per file, named after Stone Soup's components so the design maps onto a mature
 //! tool:
-//! - [`model`]: transition model (constant velocity, continuous white-noise acceleration);
-//! - [`measurement`]: detections and the position measurement model;
-//! - [`filter`]: predictor and updater (Kalman, Joseph form);
+//! - [`model`]: transition models (constant velocity, coordinated turn) over one state;
+//! - [`measurement`]: detections, sensor views, the position and the Doppler models;
+//! - [`filter`]: the updater (extended Kalman, Joseph form) and the innovation;
+//! - [`imm`]: the interacting-multiple-model predictor and updater (CV + CT);
 //! - [`associate`]: hypothesiser (χ² gate) and data associator (global nearest neighbour);
-//! - [`track`]: the track and its life-cycle bookkeeping;
-//! - [`tracker`]: initiator, deleter and the multi-target loop that runs them per scan.
+//! - [`track`]: the track, its class, size and heading, and its life-cycle bookkeeping;
+//! - [`tracker`]: initiator, deleter, the out-of-sequence window and the multi-target loop.
 
 pub mod associate;
 pub mod filter;
+pub mod imm;
 pub mod measurement;
 pub mod model;
 pub mod track;
 pub mod tracker;
 
-pub use associate::{Associator, Hungarian};
-pub use measurement::{Class, Detection, Position, PositionCov, RadialSpeed};
-pub use model::{State, StateCov};
+pub use associate::{Associator, Gate, Hungarian};
+pub use imm::{Imm, Models};
+pub use measurement::{Class, Detection, Position, PositionCov, RadialSpeed, Sector, View};
+pub use model::{Motion, State, StateCov};
 pub use track::{Status, Track};
 pub use tracker::{ConfigError, ScanError, ScanStats, Tracker, TrackerConfig};
 

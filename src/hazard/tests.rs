@@ -23,6 +23,8 @@ fn obj(id: u32, class: Class, p: [f64; 2], v: [f64; 2]) -> WorldObject {
         pos_std_m: 0.3,
         speed_std_mps: 0.3,
         age_s: 5.0,
+        class_probability: 0.9,
+        heading_std_rad: 0.05,
     }
 }
 

@@ -89,8 +89,8 @@ pub enum Event {
         kind: MessageKind,
         reason: String,
     },
-    /// A sensor frame arrived after a later capture had been processed (it was applied
-    /// at the later time).
+    /// A sensor frame arrived after a later capture had been processed: the tracker put it in
+    /// its place in capture order and re-ran the later frames.
     LateFrame {
         time: String,
         sensor: u16,
@@ -144,8 +144,10 @@ pub struct PipelineConfig {
     pub signal: SignalController,
     pub rates: Rates,
     pub tracker: TrackerConfig,
-    /// Frames are held until this long after their capture, so that frames of sensors with
-    /// different latencies reach the tracker in capture order. The largest sensor latency.
+    /// Frames are held until this long after their capture before they reach the tracker.
+    /// The tracker itself puts frames up to `tracker.oosm_window_s` late in capture order, so
+    /// this need not cover the sensors' latencies: 0 passes every frame on as it arrives, and
+    /// warnings are not delayed by the slowest sensor.
     pub reorder_window_s: f64,
     /// Each sensor's coverage, by sensor index: a track outside it is not missed by its frames.
     pub coverage: Vec<Coverage>,
@@ -183,12 +185,6 @@ impl PipelineConfig {
     pub fn from_scenario(s: &Scenario, epoch: Timestamp) -> Self {
         let mut rsu_id = [b' '; 8];
         rsu_id.copy_from_slice(&s.site.rsu_id.as_bytes()[..8.min(s.site.rsu_id.len())]);
-        // A frame captured at c has arrived by c + the largest latency (with its jitter).
-        let max_latency = s
-            .sensors
-            .iter()
-            .map(|x| x.latency_s + x.latency_jitter_s)
-            .fold(0.0, f64::max);
         Self {
             site: SiteIdentity {
                 name: s.site.name.clone(),
@@ -201,7 +197,7 @@ impl PipelineConfig {
             signal: SignalController::from_plan(&s.signal, epoch),
             rates: s.messages.clone(),
             tracker: TrackerConfig::default(),
-            reorder_window_s: max_latency,
+            reorder_window_s: 0.0,
             coverage: s.sensors.iter().map(Coverage::of).collect(),
             clock_offsets_s: s.sensors.iter().map(|x| x.clock_offset_s).collect(),
             sensors: s.sensors.clone(),
@@ -261,16 +257,12 @@ pub struct Pipeline {
     hazard_signals: Vec<GroupState>,
     signal_changes: Vec<SignalEvent>,
     confirmed: BTreeSet<u32>,
-    yaw_memory: BTreeMap<u32, f64>,
     stats: PipelineStats,
 }
 
 /// A frame stamped further than this from the pipeline's time is refused: a clock fault, not
 /// a late frame.
 const MAX_FRAME_AGE_S: f64 = 60.0;
-
-/// Below this speed a track's velocity says little about its heading: keep the last one.
-const HEADING_MIN_SPEED_MPS: f64 = 0.5;
 
 impl Pipeline {
     /// A pipeline whose clock starts at `epoch`; the first messages are due then.
@@ -319,7 +311,6 @@ impl Pipeline {
             hazard_signals: Vec::new(),
             signal_changes: Vec::new(),
             confirmed: BTreeSet::new(),
-            yaw_memory: BTreeMap::new(),
             stats: PipelineStats::default(),
         })
     }
@@ -571,7 +562,7 @@ impl Pipeline {
         for f in self.pending.drain(..n) {
             let late_s = self.last_processed_s - f.capture_s;
             let coverage = self.cfg.coverage.get(usize::from(f.sensor)).copied();
-            let in_view = |x: &crate::fusion::State| coverage.is_none_or(|c| c.sees(x[0], x[1]));
+            let in_view = coverage.map_or(crate::fusion::View::All, |c| c.view());
             match self
                 .tracker
                 .process_in_view(f.capture_s, &f.detections, in_view)
@@ -624,7 +615,6 @@ impl Pipeline {
                 track: *id,
             });
         }
-        self.yaw_memory.retain(|id, _| live.contains(id));
         self.confirmed = live;
     }
 
@@ -640,13 +630,7 @@ impl Pipeline {
         {
             let (ve, vn) = (x[2], x[3]);
             let speed = ve.hypot(vn);
-            let yaw = if speed >= HEADING_MIN_SPEED_MPS {
-                let y = vn.atan2(ve);
-                self.yaw_memory.insert(tr.id, y);
-                y
-            } else {
-                self.yaw_memory.get(&tr.id).copied().unwrap_or(0.0)
-            };
+            let (heading, heading_var) = tr.heading_at(&x, &p);
             // Largest eigenvalue of the 2×2 position covariance.
             let (a, b, d) = (p[(0, 0)], p[(0, 1)], p[(1, 1)]);
             let pos_var = 0.5 * (a + d) + (0.25 * (a - d).powi(2) + b * b).sqrt();
@@ -662,11 +646,13 @@ impl Pipeline {
             self.world.objects.push(WorldObject {
                 id: tr.id,
                 class: tr.class,
+                class_probability: tr.class_probability,
                 east_m: x[0],
                 north_m: x[1],
                 vel_east_mps: ve,
                 vel_north_mps: vn,
-                yaw_rad: yaw,
+                yaw_rad: heading.unwrap_or(0.0),
+                heading_std_rad: heading.map_or(std::f64::consts::PI, |_| heading_var.sqrt()),
                 length_m: tr.length_m.unwrap_or(dl),
                 width_m: tr.width_m.unwrap_or(dw),
                 pos_std_m: pos_var.max(0.0).sqrt(),

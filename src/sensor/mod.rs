@@ -115,6 +115,16 @@ impl Coverage {
         }
     }
 
+    /// The same sector, as the tracker takes it.
+    pub fn view(&self) -> crate::fusion::View {
+        crate::fusion::View::Sector(crate::fusion::Sector {
+            origin: nalgebra::Vector2::new(self.east_m, self.north_m),
+            yaw_rad: self.yaw_rad,
+            half_fov_rad: self.half_fov_rad,
+            range_m: self.range_m,
+        })
+    }
+
     /// Whether a point is within range and field of view.
     pub fn sees(&self, east_m: f64, north_m: f64) -> bool {
         let (dx, dy) = (east_m - self.east_m, north_m - self.north_m);

@@ -11,12 +11,18 @@ pub struct WorldObject {
     /// Stable track ID.
     pub id: u32,
     pub class: Class,
+    /// Posterior probability of `class` (1/6 while the class is unknown).
+    pub class_probability: f64,
     pub east_m: f64,
     pub north_m: f64,
     pub vel_east_mps: f64,
     pub vel_north_mps: f64,
-    /// Direction of travel, counter-clockwise from east (from the velocity when moving).
+    /// Direction of travel, counter-clockwise from east: from the velocity when moving, else
+    /// from a sensor's box orientation, else the last known one (0 if never known).
     pub yaw_rad: f64,
+    /// Standard deviation of `yaw_rad` (π when the heading has never been known).
+    pub heading_std_rad: f64,
+    /// Estimated size, or the class's typical one until a sensor has measured it.
     pub length_m: f64,
     pub width_m: f64,
     /// Position uncertainty: the larger standard deviation of the position covariance.
