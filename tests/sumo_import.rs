@@ -419,3 +419,28 @@ fn a_network_made_by_netgenerate() {
     assert_eq!(approaches.len(), 4, "{approaches:?}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_cli_prints_the_map_as_toml() {
+    let out = Command::new(env!("CARGO_BIN_EXE_roadsight"))
+        .args(["map-from-sumo", "--junction", "C"])
+        .arg(fixture())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let v: toml::Value = toml::from_str(&text).expect("TOML");
+    assert_eq!(v["map"]["lanes"].as_array().map(Vec::len), Some(6));
+    assert_eq!(v["signal"]["groups"].as_array().map(Vec::len), Some(4));
+    let out = Command::new(env!("CARGO_BIN_EXE_roadsight"))
+        .args(["map-from-sumo", "--junction", "W"])
+        .arg(fixture())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("junction \"W\": not a traffic light"));
+}
