@@ -174,7 +174,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 clip_length_m: clip_m,
                 anchor: None,
             };
-            let m = sumo::import_junction(&net, &junction, &opts)?;
+            let m = roadsight::scenario::import_sumo_junction(&net, &junction, &opts)?;
             std::io::stdout().write_all(m.to_toml()?.as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }

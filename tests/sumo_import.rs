@@ -7,8 +7,9 @@ mod common;
 
 use common::{hex, python, run_tool};
 use roadsight::geo::{GeoPoint, SiteFrame};
-use roadsight::map::sumo::{import_junction, ImportOptions, ImportedMap, SumoError};
+use roadsight::map::sumo::{ImportOptions, ImportedMap, SumoError};
 use roadsight::map::SiteMap;
+use roadsight::scenario::import_sumo_junction as import_junction;
 use roadsight::scenario::{LaneDirection, Maneuver, Scenario, SignalGroupSpec, SignalPlan};
 use roadsight::time::Timestamp;
 use roadsight::v2x::cn::compose::{self, SiteIdentity};
@@ -287,7 +288,7 @@ fn errors_name_the_file_and_the_element() {
         missing.to_string().starts_with("nope.net.xml: "),
         "{missing}"
     );
-    let bad = roadsight::map::sumo::import_junction_str(
+    let bad = roadsight::map::sumo::import_junction(
         "<net><edge",
         Path::new("x.net.xml"),
         "C",
@@ -301,7 +302,7 @@ fn errors_name_the_file_and_the_element() {
     );
     let text = std::fs::read_to_string(fixture()).unwrap();
     let broken = text.replace("x=\"100.00\" y=\"100.00\"", "x=\"1e999\" y=\"100.00\"");
-    let bad = roadsight::map::sumo::import_junction_str(
+    let bad = roadsight::map::sumo::import_junction(
         &broken,
         Path::new("net.xml"),
         "C",
@@ -316,7 +317,7 @@ fn errors_name_the_file_and_the_element() {
         "projParameter=\"!\"",
         "projParameter=\"+proj=lcc +lat_1=49 +lat_2=44\"",
     );
-    let bad = roadsight::map::sumo::import_junction_str(
+    let bad = roadsight::map::sumo::import_junction(
         &utm_unknown,
         Path::new("net.xml"),
         "C",

@@ -1,7 +1,8 @@
 //! Import of one signalised junction from a SUMO network (`.net.xml`) as a map spec: the
 //! ingress and egress lanes around it, the connections between them with manoeuvre and
-//! signal group, the crosswalks, speed limits and the site anchor. Parsing is separate from
-//! reading ([`import_junction_str`] takes the text), so the importer itself does no I/O.
+//! signal group, the crosswalks, speed limits and the site anchor. Like the rest of the map
+//! it does no I/O: [`import_junction`] takes the text, `scenario::import_sumo_junction`
+//! reads the file.
 //!
 //! Conventions:
 //! - **Site frame.** The junction's `x`, `y` is the site origin. If the network is
@@ -126,19 +127,6 @@ impl ImportedMap {
     }
 }
 
-/// Reads a `.net.xml` file and imports the traffic-light junction `junction_id`.
-pub fn import_junction(
-    path: &Path,
-    junction_id: &str,
-    opts: &ImportOptions,
-) -> Result<ImportedMap, SumoError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SumoError::Read {
-        file: path.to_path_buf(),
-        source,
-    })?;
-    import_junction_str(&text, path, junction_id, opts)
-}
-
 #[derive(Debug, Clone)]
 struct SumoLane {
     id: String,
@@ -175,8 +163,9 @@ type ToSite = dyn Fn([f64; 2]) -> [f64; 2];
 /// SUMO's default lane width.
 const DEFAULT_WIDTH_M: f64 = 3.2;
 
-/// Imports from the text of a `.net.xml`; `file` names it in errors.
-pub fn import_junction_str(
+/// Imports the traffic-light junction `junction_id` from the text of a `.net.xml`; `file`
+/// names it in errors. (`scenario::import_sumo_junction` reads the file.)
+pub fn import_junction(
     text: &str,
     file: &Path,
     junction_id: &str,

@@ -507,6 +507,21 @@ pub fn parse_utc(s: &str) -> Option<Timestamp> {
     ))
 }
 
+/// Reads a SUMO network (`.net.xml`) and imports its traffic-light junction `junction_id`
+/// as a map (see [`crate::map::sumo`]).
+pub fn import_sumo_junction(
+    path: &Path,
+    junction_id: &str,
+    opts: &crate::map::sumo::ImportOptions,
+) -> Result<crate::map::sumo::ImportedMap, crate::map::sumo::SumoError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|source| crate::map::sumo::SumoError::Read {
+            file: path.to_path_buf(),
+            source,
+        })?;
+    crate::map::sumo::import_junction(&text, path, junction_id, opts)
+}
+
 /// The bundled default scenario (`scenarios/default.toml`), so that `roadsight run` works
 /// from any directory.
 pub const DEFAULT: &str = include_str!("../../scenarios/default.toml");
