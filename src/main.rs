@@ -22,6 +22,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Print the `[map]` and `[signal]` sections of a scenario for one traffic-light junction
+    /// of a SUMO network (.net.xml), with the site anchor and the lane-ID table as comments.
+    MapFromSumo {
+        /// The SUMO network.
+        net: PathBuf,
+        /// The junction's ID in the network.
+        #[arg(long, value_name = "ID")]
+        junction: String,
+        /// Keep this much of each ingress and egress lane, metres.
+        #[arg(long, value_name = "M", default_value_t = 150.0)]
+        clip_m: f64,
+    },
     /// Replay a scenario through the pipeline on the virtual clock and print a summary.
     ///
     /// With no scenario, runs the bundled default (a signalised intersection, 120 s).
@@ -152,6 +164,20 @@ async fn shutdown_signal(stop_after: Option<f64>) {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::MapFromSumo {
+            net,
+            junction,
+            clip_m,
+        } => {
+            use roadsight::map::sumo;
+            let opts = sumo::ImportOptions {
+                clip_length_m: clip_m,
+                anchor: None,
+            };
+            let m = roadsight::scenario::import_sumo_junction(&net, &junction, &opts)?;
+            std::io::stdout().write_all(m.to_toml()?.as_bytes())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Run {
             scenario,
             pcap,

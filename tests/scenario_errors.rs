@@ -168,3 +168,159 @@ fn camera_settings_are_checked() {
     ));
     assert!(e.starts_with("site.toml: sensors[0].listen"), "{e}");
 }
+
+// --- the map: lanes, connections, crosswalks, buildings -----------------------------------
+
+/// The default scenario with `extra` tables appended.
+fn with(extra: &str) -> String {
+    format!("{}\n{extra}\n", roadsight::scenario::DEFAULT)
+}
+
+#[test]
+fn the_new_map_tables_load() {
+    let s = Scenario::parse(
+        &with(
+            "[[map.connections]]\nfrom = 22\nto = 13\nmaneuver = \"u_turn\"\nsignal_group = 3\n\
+             [[map.crosswalks]]\nid = 101\napproach = \"north\"\npolygon = [[-8.0, 14.0], [8.0, 14.0], [8.0, 18.0], [-8.0, 18.0]]\nsignal_group = 4\n\
+             [[map.crosswalks]]\nid = 102\napproach = \"south\"\ncentreline = [[-8.0, -16.0], [8.0, -16.0]]\nwidth_m = 4.0\n\
+             [[map.buildings]]\nname = \"corner shop\"\nfootprint = [[20.0, 20.0], [40.0, 20.0], [40.0, 40.0], [20.0, 40.0]]\nheight_m = 9.0\n",
+        ),
+        Path::new("site.toml"),
+    )
+    .expect("loads");
+    let m = roadsight::map::SiteMap::from_spec(&s.map);
+    assert_eq!(m.crosswalks.len(), 2);
+    assert!((m.crosswalks[0].width_m - 4.0).abs() < 1e-9);
+    assert_eq!(m.buildings[0].height_m, Some(9.0));
+    let u = m
+        .connections
+        .iter()
+        .find(|c| c.from == 22 && c.to == 13)
+        .unwrap();
+    assert_eq!(u.maneuver, roadsight::scenario::Maneuver::UTurn);
+}
+
+#[test]
+fn a_lane_with_a_repeated_point() {
+    let e = error(&broken(
+        "centreline = [[-1.75, 150.0], [-1.75, 15.0]]",
+        "centreline = [[-1.75, 150.0], [-1.75, 150.0], [-1.75, 15.0]]",
+    ));
+    assert_eq!(
+        e,
+        "site.toml: map.lanes[0].centreline[1]: repeats the point before it (segments need length)"
+    );
+    let e = error(&broken(
+        "centreline = [[-1.75, 150.0], [-1.75, 15.0]]",
+        "centreline = [[-1.75, 15.0], [-1.75, 15.0]]",
+    ));
+    assert_eq!(e, "site.toml: map.lanes[0].centreline: has zero length");
+    let e = error(&broken(
+        "centreline = [[-1.75, 150.0], [-1.75, 15.0]]",
+        "centreline = [[-1.75, inf], [-1.75, 15.0]]",
+    ));
+    assert_eq!(
+        e,
+        "site.toml: map.lanes[0].centreline[0]: inf is not a finite number"
+    );
+}
+
+#[test]
+fn a_connection_to_a_lane_that_does_not_exist() {
+    let e = error(&with(
+        "[[map.connections]]\nfrom = 11\nto = 99\nmaneuver = \"straight\"\nsignal_group = 2",
+    ));
+    assert_eq!(e, "site.toml: map.connections[0].to: no lane 99 in the map");
+    let e = error(&with(
+        "[[map.connections]]\nfrom = 13\nto = 33\nmaneuver = \"straight\"",
+    ));
+    assert_eq!(
+        e,
+        "site.toml: map.connections[0].from: lane 13 is not an ingress lane"
+    );
+    // The shorthand already connects 11 → 43: one way to say it.
+    let e = error(&with(
+        "[[map.connections]]\nfrom = 11\nto = 43\nmaneuver = \"left\"\nsignal_group = 2",
+    ));
+    assert_eq!(
+        e,
+        "site.toml: map.connections[0].to: lane 11 → lane 43 is already connected by map.lanes[0].connects_to[0]"
+    );
+    let e = error(&with(
+        "[[map.connections]]\nfrom = 22\nto = 13\nmaneuver = \"u_turn\"\nsignal_group = 9",
+    ));
+    assert_eq!(
+        e,
+        "site.toml: map.connections[0].signal_group: no signal group 9 in signal.groups"
+    );
+    let e = error(&with(
+        "[[map.connections]]\nfrom = 22\nto = 13\nmaneuver = \"sideways\"",
+    ));
+    assert!(
+        e.starts_with("site.toml: map.connections[0].maneuver: unknown variant `sideways`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_signal_group_without_lanes() {
+    let group = "[[signal.groups]]\nid = 9\ngreen_start_s = 40.0\ngreen_s = 5.0\nyellow_s = 3.0\n";
+    let e = error(&with(group));
+    assert_eq!(
+        e,
+        "site.toml: signal.groups[4].id: signal group 9 controls no lane"
+    );
+    // A connection (or a crosswalk) it controls is enough.
+    let ok = with(&format!(
+        "{group}[[map.connections]]\nfrom = 22\nto = 13\nmaneuver = \"u_turn\"\nsignal_group = 9"
+    ));
+    Scenario::parse(&ok, Path::new("site.toml")).expect("a group with a connection");
+}
+
+#[test]
+fn degenerate_crosswalks_and_buildings() {
+    let cw = |shape: &str| {
+        error(&with(&format!(
+            "[[map.crosswalks]]\nid = 101\napproach = \"north\"\n{shape}"
+        )))
+    };
+    assert_eq!(
+        cw("polygon = [[0.0, 14.0], [8.0, 14.0]]"),
+        "site.toml: map.crosswalks[0].polygon: a polygon needs at least 3 points, got 2"
+    );
+    assert_eq!(
+        cw("polygon = [[0.0, 14.0], [4.0, 14.0], [8.0, 14.0]]"),
+        "site.toml: map.crosswalks[0].polygon: encloses no area (its points are on one line)"
+    );
+    assert_eq!(
+        cw("polygon = [[0.0, 14.0], [4.0, nan], [8.0, 18.0]]"),
+        "site.toml: map.crosswalks[0].polygon[1]: NaN is not a finite number"
+    );
+    assert_eq!(
+        cw("centreline = [[0.0, 14.0], [8.0, 14.0]]"),
+        "site.toml: map.crosswalks[0].width_m: a crosswalk centreline needs a width"
+    );
+    assert_eq!(
+        cw(""),
+        "site.toml: map.crosswalks[0].polygon: give either a polygon or a centreline with width_m"
+    );
+    let e = error(&with(
+        "[[map.crosswalks]]\nid = 11\napproach = \"north\"\ncentreline = [[0.0, 14.0], [8.0, 14.0]]\nwidth_m = 3.0",
+    ));
+    assert!(
+        e.starts_with("site.toml: map.crosswalks[0].id: lane id 11 is reserved or used twice"),
+        "{e}"
+    );
+    assert_eq!(
+        error(&with(
+            "[[map.buildings]]\nfootprint = [[20.0, 20.0], [40.0, 40.0], [30.0, 30.0]]"
+        )),
+        "site.toml: map.buildings[0].footprint: encloses no area (its points are on one line)"
+    );
+    assert_eq!(
+        error(&with(
+            "[[map.buildings]]\nfootprint = [[20.0, 20.0], [40.0, 20.0], [30.0, 30.0]]\nheight_m = -3.0"
+        )),
+        "site.toml: map.buildings[0].height_m: must be positive, got -3"
+    );
+}

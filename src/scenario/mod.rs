@@ -122,6 +122,66 @@ pub struct Output {
 #[serde(deny_unknown_fields)]
 pub struct MapSpec {
     pub lanes: Vec<LaneSpec>,
+    /// Lane connections across the intersection (ingress lane → egress lane). A lane's
+    /// `connects_to` is a shorthand for connections with the lane's signal group and the
+    /// manoeuvre its geometry shows; a pair may be given only one way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connections: Vec<ConnectionSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crosswalks: Vec<CrosswalkSpec>,
+    /// Building footprints, for line of sight.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buildings: Vec<BuildingSpec>,
+}
+
+/// One allowed movement from an ingress lane to an egress lane.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionSpec {
+    /// The ingress lane.
+    pub from: u8,
+    /// The egress lane.
+    pub to: u8,
+    pub maneuver: Maneuver,
+    /// The signal group (SPAT phase) controlling this movement; none when unsignalised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal_group: Option<u8>,
+    /// The path across the intersection box, [east_m, north_m] from the ingress lane's stop
+    /// line to the egress lane's start. When empty, a smooth curve joins the two lanes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub path: Vec<[f64; 2]>,
+}
+
+/// A pedestrian crossing: either a polygon, or a centreline with a width.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrosswalkSpec {
+    /// Its lane ID in MAP: 1..=254, unique among lanes and crosswalks.
+    pub id: u8,
+    /// The approach whose MAP link carries the crosswalk lane.
+    pub approach: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub polygon: Option<Vec<[f64; 2]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub centreline: Option<Vec<[f64; 2]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width_m: Option<f64>,
+    /// The pedestrian signal group, if signalised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal_group: Option<u8>,
+}
+
+/// A building footprint that blocks the line of sight up to its height.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildingSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Outline, [east_m, north_m], at least 3 points, not closed (the last joins the first).
+    pub footprint: Vec<[f64; 2]>,
+    /// Height above the ground; unknown means it blocks every line of sight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height_m: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,15 +199,15 @@ pub struct LaneSpec {
     #[serde(default = "ingress")]
     pub direction: LaneDirection,
     /// The signal group controlling this lane, for ingress lanes.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signal_group: Option<u8>,
     /// Allowed manoeuvres: any of straight, left, right, u_turn.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub maneuvers: Vec<Maneuver>,
     /// Egress lanes this lane connects to.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub connects_to: Vec<u8>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speed_limit_mps: Option<f64>,
 }
 
@@ -488,6 +548,21 @@ pub fn parse_utc(s: &str) -> Option<Timestamp> {
     ))
 }
 
+/// Reads a SUMO network (`.net.xml`) and imports its traffic-light junction `junction_id`
+/// as a map (see [`crate::map::sumo`]).
+pub fn import_sumo_junction(
+    path: &Path,
+    junction_id: &str,
+    opts: &crate::map::sumo::ImportOptions,
+) -> Result<crate::map::sumo::ImportedMap, crate::map::sumo::SumoError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|source| crate::map::sumo::SumoError::Read {
+            file: path.to_path_buf(),
+            source,
+        })?;
+    crate::map::sumo::import_junction(&text, path, junction_id, opts)
+}
+
 /// The bundled default scenario (`scenarios/default.toml`), so that `roadsight run` works
 /// from any directory.
 pub const DEFAULT: &str = include_str!("../../scenarios/default.toml");
@@ -732,6 +807,12 @@ impl Scenario {
         if self.map.lanes.is_empty() {
             return Err(("map.lanes".into(), "a map needs at least one lane".into()));
         }
+        let group_exists = |key: String, g: Option<u8>| match g {
+            Some(g) if !self.signal.groups.iter().any(|sg| sg.id == g) => {
+                Err((key, format!("no signal group {g} in signal.groups")))
+            }
+            _ => Ok(()),
+        };
         for (i, l) in self.map.lanes.iter().enumerate() {
             let k = |f: &str| format!("map.lanes[{i}].{f}");
             if l.id == 0 || l.id == 255 || !ids.insert(l.id) {
@@ -741,21 +822,14 @@ impl Scenario {
                 ));
             }
             positive(&k("width_m"), l.width_m)?;
-            polyline(&k("centreline"), &l.centreline)?;
+            lane_polyline(&k("centreline"), &l.centreline)?;
             if l.centreline.len() > 31 {
                 return Err((
                     k("centreline"),
                     "at most 31 points fit in a MAP lane".into(),
                 ));
             }
-            if let Some(g) = l.signal_group {
-                if !self.signal.groups.iter().any(|sg| sg.id == g) {
-                    return Err((
-                        k("signal_group"),
-                        format!("no signal group {g} in signal.groups"),
-                    ));
-                }
-            }
+            group_exists(k("signal_group"), l.signal_group)?;
             if let Some(v) = l.speed_limit_mps {
                 positive(&k("speed_limit_mps"), v)?;
             }
@@ -763,14 +837,107 @@ impl Scenario {
                 return Err((k("connects_to"), "at most 8 connections".into()));
             }
         }
+        let lane = |id: u8| self.map.lanes.iter().find(|l| l.id == id);
+        let mut pairs = std::collections::BTreeMap::new();
         for (i, l) in self.map.lanes.iter().enumerate() {
             for (j, c) in l.connects_to.iter().enumerate() {
+                let key = format!("map.lanes[{i}].connects_to[{j}]");
                 if !ids.contains(c) {
-                    return Err((
-                        format!("map.lanes[{i}].connects_to[{j}]"),
-                        format!("no lane {c} in the map"),
-                    ));
+                    return Err((key, format!("no lane {c} in the map")));
                 }
+                if pairs.insert((l.id, *c), key.clone()).is_some() {
+                    return Err((key, format!("lane {c} is listed twice")));
+                }
+            }
+        }
+        for (i, c) in self.map.connections.iter().enumerate() {
+            let k = |f: &str| format!("map.connections[{i}].{f}");
+            for (f, id, dir) in [
+                ("from", c.from, LaneDirection::Ingress),
+                ("to", c.to, LaneDirection::Egress),
+            ] {
+                match lane(id) {
+                    None => return Err((k(f), format!("no lane {id} in the map"))),
+                    Some(l) if l.direction != dir => {
+                        let want = if dir == LaneDirection::Ingress {
+                            "an ingress"
+                        } else {
+                            "an egress"
+                        };
+                        return Err((k(f), format!("lane {id} is not {want} lane")));
+                    }
+                    Some(_) => {}
+                }
+            }
+            if let Some(other) = pairs.insert((c.from, c.to), k("from")) {
+                return Err((
+                    k("to"),
+                    format!(
+                        "lane {} → lane {} is already connected by {other}",
+                        c.from, c.to
+                    ),
+                ));
+            }
+            group_exists(k("signal_group"), c.signal_group)?;
+            if !c.path.is_empty() {
+                lane_polyline(&k("path"), &c.path)?;
+                if c.path.len() > 31 {
+                    return Err((k("path"), "at most 31 points".into()));
+                }
+            }
+        }
+        for l in &self.map.lanes {
+            let n = pairs.keys().filter(|(from, _)| *from == l.id).count();
+            if n > 8 {
+                return Err((
+                    "map.connections".into(),
+                    format!(
+                        "lane {} has {n} connections; a MAP lane takes at most 8",
+                        l.id
+                    ),
+                ));
+            }
+        }
+        for (i, c) in self.map.crosswalks.iter().enumerate() {
+            let k = |f: &str| format!("map.crosswalks[{i}].{f}");
+            if c.id == 0 || c.id == 255 || !ids.insert(c.id) {
+                return Err((
+                    k("id"),
+                    format!(
+                        "lane id {} is reserved or used twice (lanes and crosswalks share IDs)",
+                        c.id
+                    ),
+                ));
+            }
+            match (&c.polygon, &c.centreline, c.width_m) {
+                (Some(p), None, None) => polygon(&k("polygon"), p)?,
+                (None, Some(cl), Some(w)) => {
+                    lane_polyline(&k("centreline"), cl)?;
+                    positive(&k("width_m"), w)?;
+                }
+                (None, Some(_), None) => {
+                    return Err((k("width_m"), "a crosswalk centreline needs a width".into()))
+                }
+                (None, None, _) => {
+                    return Err((
+                        k("polygon"),
+                        "give either a polygon or a centreline with width_m".into(),
+                    ))
+                }
+                (Some(_), _, _) => {
+                    return Err((
+                        k("polygon"),
+                        "give either a polygon or a centreline with width_m, not both".into(),
+                    ))
+                }
+            }
+            group_exists(k("signal_group"), c.signal_group)?;
+        }
+        for (i, b) in self.map.buildings.iter().enumerate() {
+            let k = |f: &str| format!("map.buildings[{i}].{f}");
+            polygon(&k("footprint"), &b.footprint)?;
+            if let Some(h) = b.height_m {
+                positive(&k("height_m"), h)?;
             }
         }
         Ok(())
@@ -807,7 +974,11 @@ impl Scenario {
             if g.green_start_s >= p.cycle_s {
                 return Err((k("green_start_s"), "must be within the cycle".into()));
             }
-            if !self.map.lanes.iter().any(|l| l.signal_group == Some(g.id)) {
+            let m = &self.map;
+            if !m.lanes.iter().any(|l| l.signal_group == Some(g.id))
+                && !m.connections.iter().any(|c| c.signal_group == Some(g.id))
+                && !m.crosswalks.iter().any(|c| c.signal_group == Some(g.id))
+            {
                 return Err((k("id"), format!("signal group {} controls no lane", g.id)));
             }
             let (min_g, max_g) = (
@@ -902,6 +1073,41 @@ fn polyline(key: &str, pts: &[[f64; 2]]) -> Result<(), (String, String)> {
         .sum();
     if length <= 0.0 {
         return Err((key.to_string(), "has zero length".into()));
+    }
+    Ok(())
+}
+
+/// A lane or path centreline: a polyline whose consecutive points differ.
+fn lane_polyline(key: &str, pts: &[[f64; 2]]) -> Result<(), (String, String)> {
+    polyline(key, pts)?;
+    for (j, w) in pts.windows(2).enumerate() {
+        if (w[1][0] - w[0][0]).hypot(w[1][1] - w[0][1]) < 1e-3 {
+            return Err((
+                format!("{key}[{}]", j + 1),
+                "repeats the point before it (segments need length)".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A polygon outline: at least 3 finite points enclosing some area.
+fn polygon(key: &str, pts: &[[f64; 2]]) -> Result<(), (String, String)> {
+    if pts.len() < 3 {
+        return Err((
+            key.to_string(),
+            format!("a polygon needs at least 3 points, got {}", pts.len()),
+        ));
+    }
+    for (j, [e, n]) in pts.iter().enumerate() {
+        finite(&format!("{key}[{j}]"), *e)?;
+        finite(&format!("{key}[{j}]"), *n)?;
+    }
+    if crate::map::geometry::polygon_area_m2(pts).abs() < 1e-3 {
+        return Err((
+            key.to_string(),
+            "encloses no area (its points are on one line)".into(),
+        ));
     }
     Ok(())
 }

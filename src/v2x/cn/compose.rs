@@ -166,9 +166,17 @@ fn maneuver_bits(m: &[Maneuver]) -> u16 {
     })
 }
 
-/// MAP of the intersection: one node, one link per approach with its ingress lanes. Egress
-/// lanes are the targets of connections. Upstream nodes are numbered after the approach
-/// (intersection ID × 10 + approach index + 1) since the site map does not know them.
+/// Crosswalk lane bits (`LaneAttributes-Crosswalk`): bit 3 `fixedCycleTime` (walk phases
+/// follow the fixed-time plan; there is no push button).
+const CROSSWALK_FIXED_CYCLE: u16 = 1 << 3;
+
+/// MAP of the intersection: one node, one link per approach with its ingress lanes and its
+/// crosswalks. Each ingress lane lists its connections (egress lane, manoeuvre and signal
+/// group as `phaseId`); egress lanes are only the targets of connections. A signalised
+/// crosswalk carries its pedestrian signal group in one connection to this node without a
+/// connecting lane (as `LaneAttributes-Crosswalk` describes). Upstream and downstream nodes
+/// are numbered after the approach (intersection ID × 10 + approach index + 1) since the site
+/// map does not know them.
 pub fn map(site: &SiteIdentity, m: &SiteMap, now: Timestamp, msg_cnt: u32) -> Map {
     let approaches = m.approaches();
     let upstream = |approach: &str| NodeRef {
@@ -181,40 +189,75 @@ pub fn map(site: &SiteIdentity, m: &SiteMap, now: Timestamp, msg_cnt: u32) -> Ma
     let links = approaches
         .iter()
         .filter_map(|a| {
-            let lanes: Vec<MapLane> = m
+            let vehicle_lanes = m
                 .lanes
                 .iter()
                 .filter(|l| l.approach == *a && l.direction == LaneDirection::Ingress)
-                .map(|l| MapLane {
-                    id: l.id,
-                    width_m: Some(l.width_m),
+                .map(|l| {
+                    let connections: Vec<_> = m.connections_from(l.id).collect();
+                    let mut maneuvers = maneuver_bits(&l.maneuvers);
+                    for c in &connections {
+                        maneuvers |= maneuver_bits(&[c.maneuver]);
+                    }
+                    MapLane {
+                        id: l.id,
+                        width_m: Some(l.width_m),
+                        attributes: Some(LaneAttributes {
+                            share_with: None,
+                            kind: LaneKind::Vehicle(0),
+                        }),
+                        maneuvers: Some(maneuvers),
+                        connects_to: connections
+                            .iter()
+                            .filter_map(|c| Some((c, m.lane(c.to)?)))
+                            .map(|(c, to)| LaneConnection {
+                                remote_node: upstream(&to.approach),
+                                lane: Some(to.id),
+                                maneuver: Some(maneuver_bits(&[c.maneuver])),
+                                phase_id: c.signal_group,
+                            })
+                            .collect(),
+                        speed_limits: l
+                            .speed_limit_mps
+                            .map(|v| SpeedLimit {
+                                kind: SpeedLimit::VEHICLE_MAX,
+                                speed_mps: v,
+                            })
+                            .into_iter()
+                            .collect(),
+                        points: l.centreline.iter().map(|p| site.geo(p[0], p[1])).collect(),
+                    }
+                });
+            let crosswalks = m
+                .crosswalks
+                .iter()
+                .filter(|c| c.approach == *a)
+                .map(|c| MapLane {
+                    id: c.id,
+                    width_m: Some(c.width_m),
                     attributes: Some(LaneAttributes {
                         share_with: None,
-                        kind: LaneKind::Vehicle(0),
+                        kind: LaneKind::Crosswalk(if c.signal_group.is_some() {
+                            CROSSWALK_FIXED_CYCLE
+                        } else {
+                            0
+                        }),
                     }),
-                    maneuvers: Some(maneuver_bits(&l.maneuvers)),
-                    connects_to: l
-                        .connects_to
-                        .iter()
-                        .filter_map(|&to| m.lane(to))
-                        .map(|to| LaneConnection {
-                            remote_node: upstream(&to.approach),
-                            lane: Some(to.id),
+                    maneuvers: None,
+                    connects_to: c
+                        .signal_group
+                        .map(|g| LaneConnection {
+                            remote_node: site.node(),
+                            lane: None,
                             maneuver: None,
-                            phase_id: l.signal_group,
-                        })
-                        .collect(),
-                    speed_limits: l
-                        .speed_limit_mps
-                        .map(|v| SpeedLimit {
-                            kind: SpeedLimit::VEHICLE_MAX,
-                            speed_mps: v,
+                            phase_id: Some(g),
                         })
                         .into_iter()
                         .collect(),
-                    points: l.centreline.iter().map(|p| site.geo(p[0], p[1])).collect(),
-                })
-                .collect();
+                    speed_limits: vec![],
+                    points: c.centreline.iter().map(|p| site.geo(p[0], p[1])).collect(),
+                });
+            let lanes: Vec<MapLane> = vehicle_lanes.chain(crosswalks).collect();
             (!lanes.is_empty()).then(|| MapLink {
                 name: Some(
                     a.chars()
@@ -225,7 +268,15 @@ pub fn map(site: &SiteIdentity, m: &SiteMap, now: Timestamp, msg_cnt: u32) -> Ma
                 .filter(|s| !s.is_empty()),
                 upstream_node: upstream(a),
                 speed_limits: vec![],
-                width_m: lanes.iter().filter_map(|l| l.width_m).sum(),
+                // The road's width: its vehicle lanes (a crosswalk's width runs along it).
+                width_m: lanes
+                    .iter()
+                    .filter(|l| {
+                        l.attributes
+                            .is_some_and(|a| matches!(a.kind, LaneKind::Vehicle(_)))
+                    })
+                    .filter_map(|l| l.width_m)
+                    .sum(),
                 points: vec![],
                 movements: vec![],
                 lanes,

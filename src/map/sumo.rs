@@ -1,0 +1,923 @@
+//! Import of one signalised junction from a SUMO network (`.net.xml`) as a map spec: the
+//! ingress and egress lanes around it, the connections between them with manoeuvre and
+//! signal group, the crosswalks, speed limits and the site anchor. Like the rest of the map
+//! it does no I/O: [`import_junction`] takes the text, `scenario::import_sumo_junction`
+//! reads the file.
+//!
+//! Conventions:
+//! - **Site frame.** The junction's `x`, `y` is the site origin. If the network is
+//!   geo-referenced with a UTM `projParameter` (`+proj=utm +zone=N [+south]`, WGS84), every
+//!   point goes network → UTM (minus `netOffset`) → WGS84 (our own inverse, Krüger series)
+//!   → east/north in the site frame tangent at the junction, which removes the grid's
+//!   convergence and scale; the anchor is the junction's WGS84 position. Without a
+//!   geo-reference (`projParameter="!"`) network metres are taken as east/north and the
+//!   anchor is [`ImportOptions::anchor`] (or `None`). Any other projection is an error
+//!   unless an anchor is given, then it is treated as without geo-reference.
+//! - **Lanes.** Ingress lanes are the lanes with a connection through the junction (not
+//!   pedestrian-only, not into a walking area or crossing), clipped to their last
+//!   `clip_length_m`; egress lanes are the lanes those connections reach, clipped to their
+//!   first `clip_length_m`. Lane IDs are 1, 2, … in this order: ingress lanes by approach
+//!   (clockwise from north), edge and lane index, then egress lanes the same way, then
+//!   crosswalks. [`ImportedMap::lane_ids`] maps SUMO lane IDs to ours.
+//! - **Approaches.** Each incoming edge is an approach named after it; an outgoing edge
+//!   joins the approach whose direction from the junction is within 30° of its own, or is
+//!   an approach of its own.
+//! - **Manoeuvres** from `dir`: `s` straight, `l`/`L` left, `r`/`R` right, `t` U-turn
+//!   (anything else straight).
+//! - **Signal groups.** The link indices of the junction's `tlLogic` whose state sequences
+//!   over all phases are identical form one signal group (they always show the same light),
+//!   numbered 1, 2, … by their lowest link index. [`ImportedMap::signal_groups`] maps link
+//!   indices to groups, and [`ImportedMap::signal`] is the fixed-time plan of these groups
+//!   from the first program (when every group has one green per cycle), so that SPAT and
+//!   MAP agree.
+//! - **Crosswalks** are the junction's crossing lanes (centreline and width) in the
+//!   approach of the first crossed edge, with the group of the link into the crossing.
+//!   Walking areas are not imported.
+
+use super::geometry::{simplify, Polyline};
+use crate::geo::{GeoPoint, SiteFrame};
+use crate::scenario::{
+    ConnectionSpec, CrosswalkSpec, LaneDirection, LaneSpec, Maneuver, MapSpec, SignalGroupSpec,
+    SignalPlan,
+};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A SUMO network could not be imported: which file, which element, why.
+#[derive(Debug, thiserror::Error)]
+pub enum SumoError {
+    #[error("{file}: {source}")]
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: not a readable XML document: {source}")]
+    Xml {
+        file: PathBuf,
+        source: roxmltree::Error,
+    },
+    #[error("{file}: {element}: {reason}")]
+    Invalid {
+        file: PathBuf,
+        element: String,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ImportOptions {
+    /// Ingress lanes keep their last, egress lanes their first, this many metres.
+    pub clip_length_m: f64,
+    /// The junction's WGS84 position for a network without a geo-reference.
+    pub anchor: Option<GeoPoint>,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            clip_length_m: 150.0,
+            anchor: None,
+        }
+    }
+}
+
+/// The imported junction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedMap {
+    pub junction_id: String,
+    pub map: MapSpec,
+    /// The fixed-time plan of the signal groups, when the program can be written as one.
+    pub signal: Option<SignalPlan>,
+    /// The junction's WGS84 position (the site anchor), if known.
+    pub anchor: Option<GeoPoint>,
+    /// SUMO lane ID (crossing lanes too) → our lane ID.
+    pub lane_ids: BTreeMap<String, u8>,
+    /// `tlLogic` link index → signal group.
+    pub signal_groups: BTreeMap<u32, u8>,
+}
+
+impl ImportedMap {
+    /// The `[map]` (and `[signal]`) sections of a scenario, with the anchor and lane table
+    /// as comments.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        #[derive(serde::Serialize)]
+        struct Doc<'a> {
+            map: &'a MapSpec,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            signal: Option<&'a SignalPlan>,
+        }
+        let mut out = format!("# Imported from SUMO junction {:?}.\n", self.junction_id);
+        match self.anchor {
+            Some(a) => out.push_str(&format!(
+                "# site.anchor = {{ lat_deg = {:.8}, lon_deg = {:.8} }}\n",
+                a.lat_deg, a.lon_deg
+            )),
+            None => out.push_str("# The network has no geo-reference: set site.anchor.\n"),
+        }
+        out.push_str("# SUMO lane → lane ID:");
+        for (k, v) in &self.lane_ids {
+            out.push_str(&format!(" {k}={v}"));
+        }
+        out.push_str("\n\n");
+        out.push_str(&toml::to_string(&Doc {
+            map: &self.map,
+            signal: self.signal.as_ref(),
+        })?);
+        Ok(out)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct SumoLane {
+    id: String,
+    index: u32,
+    speed_mps: Option<f64>,
+    width_m: f64,
+    shape: Vec<[f64; 2]>,
+    pedestrian_only: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Edge {
+    function: String,
+    to: String,
+    crossing_edges: Vec<String>,
+    lanes: Vec<SumoLane>,
+}
+
+#[derive(Debug, Clone)]
+struct Link {
+    from: String,
+    to: String,
+    from_lane: u32,
+    to_lane: u32,
+    via: Option<String>,
+    tl: Option<String>,
+    link_index: Option<u32>,
+    dir: String,
+}
+
+/// Network coordinates → site frame.
+type ToSite = dyn Fn([f64; 2]) -> [f64; 2];
+
+/// SUMO's default lane width.
+const DEFAULT_WIDTH_M: f64 = 3.2;
+
+/// Imports the traffic-light junction `junction_id` from the text of a `.net.xml`; `file`
+/// names it in errors. (`scenario::import_sumo_junction` reads the file.)
+pub fn import_junction(
+    text: &str,
+    file: &Path,
+    junction_id: &str,
+    opts: &ImportOptions,
+) -> Result<ImportedMap, SumoError> {
+    let invalid = |element: String, reason: String| SumoError::Invalid {
+        file: file.to_path_buf(),
+        element,
+        reason,
+    };
+    let doc = roxmltree::Document::parse(text).map_err(|source| SumoError::Xml {
+        file: file.to_path_buf(),
+        source,
+    })?;
+    let net = doc.root_element();
+    if net.tag_name().name() != "net" {
+        return Err(invalid(
+            format!("<{}>", net.tag_name().name()),
+            "not a SUMO network (the root element must be <net>)".into(),
+        ));
+    }
+    let num = |el: &str, attr: &str, v: &str| -> Result<f64, SumoError> {
+        v.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| {
+                invalid(
+                    el.to_string(),
+                    format!("{attr}={v:?} is not a finite number"),
+                )
+            })
+    };
+    let shape = |el: &str, v: &str| -> Result<Vec<[f64; 2]>, SumoError> {
+        v.split_whitespace()
+            .map(|p| {
+                let mut c = p.split(',');
+                match (c.next(), c.next()) {
+                    (Some(x), Some(y)) => Ok([num(el, "shape", x)?, num(el, "shape", y)?]),
+                    _ => Err(invalid(
+                        el.to_string(),
+                        format!("shape point {p:?} is not x,y"),
+                    )),
+                }
+            })
+            .collect()
+    };
+
+    // The geo-reference.
+    let location = net.children().find(|n| n.has_tag_name("location"));
+    let (offset, proj) = match location {
+        Some(l) => {
+            let off = l.attribute("netOffset").unwrap_or("0,0");
+            let mut it = off.split(',');
+            let offset = match (it.next(), it.next()) {
+                (Some(x), Some(y)) => [
+                    num("location", "netOffset", x)?,
+                    num("location", "netOffset", y)?,
+                ],
+                _ => {
+                    return Err(invalid(
+                        "location".into(),
+                        format!("netOffset={off:?} is not x,y"),
+                    ))
+                }
+            };
+            (
+                offset,
+                l.attribute("projParameter").unwrap_or("!").to_string(),
+            )
+        }
+        None => ([0.0, 0.0], "!".to_string()),
+    };
+    let utm = parse_utm(&proj);
+    if utm.is_none() && proj.trim() != "!" && opts.anchor.is_none() {
+        return Err(invalid(
+            "location".into(),
+            format!(
+                "projParameter {proj:?} is not a UTM projection this importer knows; give the \
+                 anchor instead"
+            ),
+        ));
+    }
+
+    // Edges and their lanes.
+    let mut edges: BTreeMap<String, Edge> = BTreeMap::new();
+    let mut lanes_by_id: BTreeMap<String, (String, SumoLane)> = BTreeMap::new();
+    for e in net.children().filter(|n| n.has_tag_name("edge")) {
+        let id = e.attribute("id").unwrap_or_default().to_string();
+        let mut lanes = Vec::new();
+        for l in e.children().filter(|n| n.has_tag_name("lane")) {
+            let lid = l.attribute("id").unwrap_or_default().to_string();
+            let lel = format!("lane {lid:?}");
+            let allow = l.attribute("allow").unwrap_or_default();
+            let lane = SumoLane {
+                id: lid.clone(),
+                index: l
+                    .attribute("index")
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| invalid(lel.clone(), "no lane index".into()))?,
+                speed_mps: l
+                    .attribute("speed")
+                    .map(|v| num(&lel, "speed", v))
+                    .transpose()?,
+                width_m: l
+                    .attribute("width")
+                    .map(|v| num(&lel, "width", v))
+                    .transpose()?
+                    .unwrap_or(DEFAULT_WIDTH_M),
+                shape: shape(&lel, l.attribute("shape").unwrap_or_default())?,
+                pedestrian_only: allow.split_whitespace().eq(["pedestrian"]),
+            };
+            lanes_by_id.insert(lid, (id.clone(), lane.clone()));
+            lanes.push(lane);
+        }
+        edges.insert(
+            id,
+            Edge {
+                function: e.attribute("function").unwrap_or("normal").to_string(),
+                to: e.attribute("to").unwrap_or_default().to_string(),
+                crossing_edges: e
+                    .attribute("crossingEdges")
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect(),
+                lanes,
+            },
+        );
+    }
+
+    // The junction.
+    let jel = format!("junction {junction_id:?}");
+    let junction = net
+        .children()
+        .filter(|n| n.has_tag_name("junction"))
+        .find(|n| n.attribute("id") == Some(junction_id))
+        .ok_or_else(|| invalid(jel.clone(), "no such junction".into()))?;
+    let jtype = junction.attribute("type").unwrap_or_default();
+    if !jtype.starts_with("traffic_light") {
+        return Err(invalid(
+            jel,
+            format!("not a traffic light (type {jtype:?})"),
+        ));
+    }
+    let jx = num(&jel, "x", junction.attribute("x").unwrap_or_default())?;
+    let jy = num(&jel, "y", junction.attribute("y").unwrap_or_default())?;
+    let int_lanes: Vec<&str> = junction
+        .attribute("intLanes")
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+
+    // Network coordinates → site frame (to the millimetre: SUMO writes centimetres).
+    let (anchor, to_site_exact): (Option<GeoPoint>, Box<ToSite>) = match utm {
+        Some((zone, south)) => {
+            let geo = move |p: [f64; 2]| {
+                let (lat, lon) = utm_to_geo(zone, south, p[0] - offset[0], p[1] - offset[1]);
+                GeoPoint::new(lat, lon, None)
+            };
+            let anchor = geo([jx, jy]);
+            let frame = SiteFrame::new(anchor);
+            (
+                Some(anchor),
+                Box::new(move |p| {
+                    let e = frame.to_enu(geo(p));
+                    [e.east_m, e.north_m]
+                }),
+            )
+        }
+        None => (
+            opts.anchor,
+            Box::new(move |p: [f64; 2]| [p[0] - jx, p[1] - jy]),
+        ),
+    };
+    let to_site = |p: [f64; 2]| {
+        let q = to_site_exact(p);
+        [
+            (q[0] * 1000.0).round() / 1000.0,
+            (q[1] * 1000.0).round() / 1000.0,
+        ]
+    };
+
+    // Connections through the junction.
+    let links: Vec<Link> = net
+        .children()
+        .filter(|n| n.has_tag_name("connection"))
+        .map(|c| Link {
+            from: c.attribute("from").unwrap_or_default().to_string(),
+            to: c.attribute("to").unwrap_or_default().to_string(),
+            from_lane: c
+                .attribute("fromLane")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            to_lane: c
+                .attribute("toLane")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            via: c.attribute("via").map(str::to_string),
+            tl: c.attribute("tl").map(str::to_string),
+            link_index: c.attribute("linkIndex").and_then(|v| v.parse().ok()),
+            dir: c.attribute("dir").unwrap_or("s").to_string(),
+        })
+        .collect();
+    let lane_of = |edge: &str, index: u32| {
+        edges
+            .get(edge)
+            .and_then(|e| e.lanes.iter().find(|l| l.index == index))
+    };
+    let is_normal = |edge: &str| edges.get(edge).is_some_and(|e| e.function == "normal");
+    let vehicle_links: Vec<&Link> = links
+        .iter()
+        .filter(|c| {
+            edges.get(&c.from).is_some_and(|e| e.to == junction_id)
+                && is_normal(&c.from)
+                && is_normal(&c.to)
+                && lane_of(&c.from, c.from_lane).is_some_and(|l| !l.pedestrian_only)
+                && lane_of(&c.to, c.to_lane).is_some()
+        })
+        .collect();
+    if vehicle_links.is_empty() {
+        return Err(invalid(
+            jel,
+            "no vehicle connections lead through it".into(),
+        ));
+    }
+    let tl = vehicle_links
+        .iter()
+        .find_map(|c| c.tl.clone())
+        .ok_or_else(|| {
+            invalid(
+                jel.clone(),
+                "no connection is controlled by a traffic light".into(),
+            )
+        })?;
+
+    // Signal groups: link indices with identical state sequences.
+    let tel = format!("tlLogic {tl:?}");
+    let logic = net
+        .children()
+        .filter(|n| n.has_tag_name("tlLogic"))
+        .find(|n| n.attribute("id") == Some(tl.as_str()))
+        .ok_or_else(|| invalid(tel.clone(), "no such traffic light program".into()))?;
+    let mut phases: Vec<(f64, Vec<char>)> = Vec::new();
+    for p in logic.children().filter(|n| n.has_tag_name("phase")) {
+        let d = num(
+            &tel,
+            "duration",
+            p.attribute("duration").unwrap_or_default(),
+        )?;
+        phases.push((
+            d,
+            p.attribute("state").unwrap_or_default().chars().collect(),
+        ));
+    }
+    if phases.is_empty() {
+        return Err(invalid(tel, "has no phases".into()));
+    }
+    let crossing_lanes: Vec<&str> = int_lanes
+        .iter()
+        .copied()
+        .filter(|l| {
+            lanes_by_id
+                .get(*l)
+                .and_then(|(e, _)| edges.get(e))
+                .is_some_and(|e| e.function == "crossing")
+        })
+        .collect();
+    let crossing_link = |crossing_edge: &str| {
+        links
+            .iter()
+            .find(|c| c.to == crossing_edge && c.tl.as_deref() == Some(tl.as_str()))
+            .and_then(|c| c.link_index)
+    };
+    let mut used: Vec<u32> = vehicle_links
+        .iter()
+        .filter(|c| c.tl.as_deref() == Some(tl.as_str()))
+        .filter_map(|c| c.link_index)
+        .chain(crossing_lanes.iter().filter_map(|l| {
+            let (e, _) = lanes_by_id.get(*l)?;
+            crossing_link(e)
+        }))
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    let mut signal_groups = BTreeMap::new();
+    let mut columns: Vec<Vec<char>> = Vec::new();
+    for &k in &used {
+        let col: Vec<char> = phases
+            .iter()
+            .map(|(_, s)| s.get(k as usize).copied())
+            .collect::<Option<_>>()
+            .ok_or_else(|| {
+                invalid(
+                    tel.clone(),
+                    format!("link index {k} is beyond its state strings"),
+                )
+            })?;
+        let g = match columns.iter().position(|c| *c == col) {
+            Some(i) => i,
+            None => {
+                columns.push(col);
+                columns.len() - 1
+            }
+        };
+        if g >= 254 {
+            return Err(invalid(tel, "more than 254 signal groups".into()));
+        }
+        signal_groups.insert(k, g as u8 + 1);
+    }
+    let group_of = |c: &Link| {
+        (c.tl.as_deref() == Some(tl.as_str()))
+            .then_some(c.link_index)
+            .flatten()
+            .and_then(|k| signal_groups.get(&k).copied())
+    };
+    let offset_s = logic
+        .attribute("offset")
+        .map(|v| num(&format!("tlLogic {tl:?}"), "offset", v))
+        .transpose()?
+        .unwrap_or(0.0);
+    let signal = fixed_time_plan(&phases, &columns, offset_s);
+
+    // Approaches.
+    let clip = opts.clip_length_m.max(1.0);
+    let site_shape =
+        |l: &SumoLane| -> Vec<[f64; 2]> { l.shape.iter().map(|p| to_site(*p)).collect() };
+    let mut ingress_edges: Vec<&str> = vehicle_links.iter().map(|c| c.from.as_str()).collect();
+    ingress_edges.sort_unstable();
+    ingress_edges.dedup();
+    let mut egress_edges: Vec<&str> = vehicle_links.iter().map(|c| c.to.as_str()).collect();
+    egress_edges.sort_unstable();
+    egress_edges.dedup();
+    // Compass bearing (clockwise from north) of an edge's arm, seen from the junction.
+    let arm_bearing = |edge: &str, ingress: bool| -> f64 {
+        let Some(l) = edges.get(edge).and_then(|e| e.lanes.first()) else {
+            return 0.0;
+        };
+        let pts = site_shape(l);
+        let line = Polyline::new(&pts);
+        let p = match (line, ingress) {
+            (Some(line), true) => line.at(line.length_m() - 20.0).position,
+            (Some(line), false) => line.at(20.0).position,
+            (None, _) => pts.first().copied().unwrap_or([0.0, 1.0]),
+        };
+        p[0].atan2(p[1]).rem_euclid(std::f64::consts::TAU)
+    };
+    let mut arms: Vec<(f64, String)> = ingress_edges
+        .iter()
+        .map(|e| (arm_bearing(e, true), (*e).to_string()))
+        .collect();
+    let mut approach_of: BTreeMap<&str, String> = ingress_edges
+        .iter()
+        .map(|e| (*e, (*e).to_string()))
+        .collect();
+    for e in &egress_edges {
+        let b = arm_bearing(e, false);
+        let near = arms
+            .iter()
+            .filter(|(ab, _)| {
+                let d = (ab - b).rem_euclid(std::f64::consts::TAU);
+                d.min(std::f64::consts::TAU - d) < 30f64.to_radians()
+            })
+            .min_by(|x, y| {
+                let dx = (x.0 - b).abs();
+                let dy = (y.0 - b).abs();
+                dx.total_cmp(&dy)
+            })
+            .map(|(_, n)| n.clone());
+        let name = match near {
+            Some(n) => n,
+            None => {
+                arms.push((b, (*e).to_string()));
+                (*e).to_string()
+            }
+        };
+        approach_of.insert(e, name);
+    }
+    arms.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let arm_rank = |name: &str| arms.iter().position(|a| a.1 == name).unwrap_or(usize::MAX);
+
+    // Lanes, numbered in order.
+    let mut lane_keys: Vec<(LaneDirection, usize, String, u32)> = Vec::new();
+    for c in &vehicle_links {
+        for (dir, edge, idx) in [
+            (LaneDirection::Ingress, &c.from, c.from_lane),
+            (LaneDirection::Egress, &c.to, c.to_lane),
+        ] {
+            let k = (
+                dir,
+                arm_rank(&approach_of[edge.as_str()]),
+                edge.clone(),
+                idx,
+            );
+            if !lane_keys.contains(&k) {
+                lane_keys.push(k);
+            }
+        }
+    }
+    lane_keys.sort_by(|a, b| {
+        let d = |x: LaneDirection| u8::from(x == LaneDirection::Egress);
+        (d(a.0), a.1, &a.2, a.3).cmp(&(d(b.0), b.1, &b.2, b.3))
+    });
+    if lane_keys.len() + crossing_lanes.len() > 254 {
+        return Err(invalid(
+            jel,
+            format!(
+                "{} lanes and crossings: a MAP node numbers at most 254",
+                lane_keys.len() + crossing_lanes.len()
+            ),
+        ));
+    }
+    let mut lane_ids: BTreeMap<String, u8> = BTreeMap::new();
+    let mut lanes = Vec::new();
+    for (i, (dir, _, edge, idx)) in lane_keys.iter().enumerate() {
+        let id = i as u8 + 1;
+        let Some(l) = lane_of(edge, *idx) else {
+            continue;
+        };
+        let lel = format!("lane {:?}", l.id);
+        let full = Polyline::new(&site_shape(l))
+            .ok_or_else(|| invalid(lel.clone(), "its shape has no length".into()))?;
+        let centreline = clip_polyline(&full, *dir, clip);
+        let maneuvers = if *dir == LaneDirection::Ingress {
+            let mut m: Vec<Maneuver> = vehicle_links
+                .iter()
+                .filter(|c| c.from == *edge && c.from_lane == *idx)
+                .map(|c| maneuver_of_dir(&c.dir))
+                .collect();
+            m.sort_by_key(|x| *x as u8);
+            m.dedup();
+            m
+        } else {
+            vec![]
+        };
+        lane_ids.insert(l.id.clone(), id);
+        lanes.push(LaneSpec {
+            id,
+            approach: approach_of[edge.as_str()].clone(),
+            width_m: l.width_m,
+            centreline,
+            direction: *dir,
+            signal_group: None,
+            maneuvers,
+            connects_to: vec![],
+            speed_limit_mps: l.speed_mps.filter(|v| *v > 0.0),
+        });
+    }
+
+    // Connections, with their path across the box through the internal lanes.
+    let mut connections = Vec::new();
+    for c in &vehicle_links {
+        let (Some(from), Some(to)) = (
+            lane_of(&c.from, c.from_lane).and_then(|l| lane_ids.get(&l.id)),
+            lane_of(&c.to, c.to_lane).and_then(|l| lane_ids.get(&l.id)),
+        ) else {
+            continue;
+        };
+        let mut path: Vec<[f64; 2]> = Vec::new();
+        let mut via = c.via.clone();
+        let mut hops = 0;
+        while let Some(v) = via.take() {
+            let Some((vedge, vlane)) = lanes_by_id.get(&v) else {
+                break;
+            };
+            path.extend(vlane.shape.iter().map(|p| to_site(*p)));
+            // An internal lane may continue through an internal junction (a left turn
+            // waiting in the box).
+            via = links
+                .iter()
+                .find(|n| n.from == *vedge && n.from_lane == vlane.index)
+                .and_then(|n| n.via.clone());
+            hops += 1;
+            if hops > 8 {
+                break;
+            }
+        }
+        let path = Polyline::new(&path)
+            .map(|p| simplify(p.points(), 31))
+            .unwrap_or_default();
+        connections.push(ConnectionSpec {
+            from: *from,
+            to: *to,
+            maneuver: maneuver_of_dir(&c.dir),
+            signal_group: group_of(c),
+            path,
+        });
+    }
+
+    // Crosswalks.
+    let mut crosswalks = Vec::new();
+    for (k, cl) in crossing_lanes.iter().enumerate() {
+        let Some((edge_id, l)) = lanes_by_id.get(*cl) else {
+            continue;
+        };
+        let Some(edge) = edges.get(edge_id) else {
+            continue;
+        };
+        let id = (lane_keys.len() + k + 1) as u8;
+        let Some(line) = Polyline::new(&site_shape(l)) else {
+            continue;
+        };
+        let approach = edge
+            .crossing_edges
+            .iter()
+            .find_map(|e| approach_of.get(e.as_str()).cloned())
+            .or_else(|| edge.crossing_edges.first().cloned())
+            .unwrap_or_else(|| edge_id.clone());
+        lane_ids.insert(l.id.clone(), id);
+        crosswalks.push(CrosswalkSpec {
+            id,
+            approach,
+            polygon: None,
+            centreline: Some(simplify(line.points(), 31)),
+            width_m: Some(l.width_m),
+            signal_group: crossing_link(edge_id).and_then(|k| signal_groups.get(&k).copied()),
+        });
+    }
+
+    Ok(ImportedMap {
+        junction_id: junction_id.to_string(),
+        map: MapSpec {
+            lanes,
+            connections,
+            crosswalks,
+            buildings: vec![],
+        },
+        signal,
+        anchor,
+        lane_ids,
+        signal_groups,
+    })
+}
+
+fn maneuver_of_dir(dir: &str) -> Maneuver {
+    match dir {
+        "l" | "L" => Maneuver::Left,
+        "r" | "R" => Maneuver::Right,
+        "t" => Maneuver::UTurn,
+        _ => Maneuver::Straight,
+    }
+}
+
+/// The last (ingress) or first (egress) `clip_m` of a lane, at most 31 points.
+fn clip_polyline(line: &Polyline, dir: LaneDirection, clip_m: f64) -> Vec<[f64; 2]> {
+    let len = line.length_m();
+    let (s0, s1) = match dir {
+        LaneDirection::Ingress => ((len - clip_m).max(0.0), len),
+        LaneDirection::Egress => (0.0, clip_m.min(len)),
+    };
+    let mut pts = vec![line.at(s0).position];
+    let mut s = 0.0;
+    for w in line.points().windows(2) {
+        s += (w[1][0] - w[0][0]).hypot(w[1][1] - w[0][1]);
+        if s > s0 + 1e-6 && s < s1 - 1e-6 {
+            pts.push(w[1]);
+        }
+    }
+    pts.push(line.at(s1).position);
+    simplify(&pts, 31)
+}
+
+/// A fixed-time plan of the groups (one column of light characters per group), when each
+/// group is green once per cycle.
+fn fixed_time_plan(
+    phases: &[(f64, Vec<char>)],
+    columns: &[Vec<char>],
+    offset_s: f64,
+) -> Option<SignalPlan> {
+    let cycle_s: f64 = phases.iter().map(|p| p.0).sum();
+    let starts: Vec<f64> = phases
+        .iter()
+        .scan(0.0, |t, p| {
+            let s = *t;
+            *t += p.0;
+            Some(s)
+        })
+        .collect();
+    let n = phases.len();
+    let mut groups = Vec::new();
+    for (g, col) in columns.iter().enumerate() {
+        let green = |i: usize| matches!(col[i % n], 'G' | 'g');
+        let yellow = |i: usize| matches!(col[i % n], 'y' | 'Y');
+        let runs: Vec<usize> = (0..n).filter(|&i| green(i) && !green(i + n - 1)).collect();
+        let [start] = runs.as_slice() else {
+            return None;
+        };
+        let mut green_s = 0.0;
+        let mut i = *start;
+        while green(i) && i < start + n {
+            green_s += phases[i % n].0;
+            i += 1;
+        }
+        let mut yellow_s = 0.0;
+        while yellow(i) && i < start + n {
+            yellow_s += phases[i % n].0;
+            i += 1;
+        }
+        if green_s + yellow_s >= cycle_s || green_s <= 0.0 {
+            return None;
+        }
+        groups.push(SignalGroupSpec {
+            id: g as u8 + 1,
+            name: None,
+            green_start_s: starts[*start],
+            green_s,
+            yellow_s,
+        });
+    }
+    (cycle_s > 0.0 && !groups.is_empty()).then_some(SignalPlan {
+        cycle_s,
+        offset_s,
+        groups,
+    })
+}
+
+/// `(zone, south)` of a PROJ string `+proj=utm +zone=N [+south]` on WGS84.
+fn parse_utm(proj: &str) -> Option<(u8, bool)> {
+    let params: Vec<&str> = proj.split_whitespace().collect();
+    if !params.contains(&"+proj=utm") {
+        return None;
+    }
+    let ellps_ok = params
+        .iter()
+        .all(|p| !(p.starts_with("+ellps=") || p.starts_with("+datum=")) || p.ends_with("WGS84"));
+    let zone = params
+        .iter()
+        .find_map(|p| p.strip_prefix("+zone="))
+        .and_then(|z| z.parse::<u8>().ok())
+        .filter(|z| (1..=60).contains(z))?;
+    ellps_ok.then_some((zone, params.contains(&"+south")))
+}
+
+/// UTM easting/northing (metres) → WGS84 (latitude, longitude) in degrees, by the Krüger
+/// series to third order in n (sub-millimetre within a zone).
+pub fn utm_to_geo(zone: u8, south: bool, easting_m: f64, northing_m: f64) -> (f64, f64) {
+    let a = crate::geo::WGS84_A;
+    let f = crate::geo::WGS84_F;
+    let k0 = 0.9996;
+    let n = f / (2.0 - f);
+    let n2 = n * n;
+    let n3 = n2 * n;
+    let big_a = a / (1.0 + n) * (1.0 + n2 / 4.0 + n2 * n2 / 64.0);
+    let beta = [
+        n / 2.0 - 2.0 * n2 / 3.0 + 37.0 * n3 / 96.0,
+        n2 / 48.0 + n3 / 15.0,
+        17.0 * n3 / 480.0,
+    ];
+    let delta = [
+        2.0 * n - 2.0 * n2 / 3.0 - 2.0 * n3,
+        7.0 * n2 / 3.0 - 8.0 * n3 / 5.0,
+        56.0 * n3 / 15.0,
+    ];
+    let north = if south {
+        northing_m - 10_000_000.0
+    } else {
+        northing_m
+    };
+    let xi = north / (k0 * big_a);
+    let eta = (easting_m - 500_000.0) / (k0 * big_a);
+    let mut xi_p = xi;
+    let mut eta_p = eta;
+    for (j, b) in beta.iter().enumerate() {
+        let k = 2.0 * (j + 1) as f64;
+        xi_p -= b * (k * xi).sin() * (k * eta).cosh();
+        eta_p -= b * (k * xi).cos() * (k * eta).sinh();
+    }
+    let chi = (xi_p.sin() / eta_p.cosh()).asin();
+    let mut phi = chi;
+    for (j, d) in delta.iter().enumerate() {
+        phi += d * (2.0 * (j + 1) as f64 * chi).sin();
+    }
+    let lon0 = (f64::from(zone) * 6.0 - 183.0).to_radians();
+    let lambda = lon0 + eta_p.sinh().atan2(xi_p.cos());
+    (phi.to_degrees(), lambda.to_degrees())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utm_inverse_matches_proj() {
+        // Reference values from PROJ (pyproj 3.7).
+        for (zone, south, e, n, lat, lon) in [
+            (
+                33,
+                false,
+                400768.81,
+                5810441.11,
+                52.4351539297,
+                13.5403103614,
+            ),
+            (33, false, 500000.0, 0.0, 0.0, 15.0),
+            (33, false, 300000.0, 5000000.0, 45.1251538476, 12.4568765102),
+            (33, false, 700000.0, 7500000.0, 67.5475282087, 19.6963794771),
+            (
+                56,
+                true,
+                334786.0,
+                6252080.0,
+                -33.8586639165,
+                151.2140228609,
+            ),
+        ] {
+            let (la, lo) = utm_to_geo(zone, south, e, n);
+            // 1e-8° is about a millimetre.
+            assert!((la - lat).abs() < 1e-8, "{e} {n}: lat {la} vs {lat}");
+            assert!((lo - lon).abs() < 1e-8, "{e} {n}: lon {lo} vs {lon}");
+        }
+        assert_eq!(
+            parse_utm("+proj=utm +zone=33 +ellps=WGS84 +datum=WGS84 +units=m +no_defs"),
+            Some((33, false))
+        );
+        assert_eq!(
+            parse_utm("+proj=utm +zone=56 +south +datum=WGS84"),
+            Some((56, true))
+        );
+        assert_eq!(parse_utm("!"), None);
+        assert_eq!(parse_utm("+proj=tmerc +lat_0=0"), None);
+    }
+
+    #[test]
+    fn a_plan_from_state_columns() {
+        let phases = vec![
+            (30.0, "Gr".chars().collect()),
+            (3.0, "yr".chars().collect()),
+            (27.0, "rG".chars().collect()),
+            (3.0, "ry".chars().collect()),
+        ];
+        let cols = vec![vec!['G', 'y', 'r', 'r'], vec!['r', 'r', 'G', 'y']];
+        let p = fixed_time_plan(&phases, &cols, 5.0).unwrap();
+        assert_eq!(p.cycle_s, 63.0);
+        assert_eq!(p.offset_s, 5.0);
+        assert_eq!(
+            (
+                p.groups[0].green_start_s,
+                p.groups[0].green_s,
+                p.groups[0].yellow_s
+            ),
+            (0.0, 30.0, 3.0)
+        );
+        assert_eq!(
+            (
+                p.groups[1].green_start_s,
+                p.groups[1].green_s,
+                p.groups[1].yellow_s
+            ),
+            (33.0, 27.0, 3.0)
+        );
+        // Green twice per cycle: not a plan of this kind.
+        let twice = vec![vec!['G', 'r', 'G', 'r']];
+        assert!(fixed_time_plan(&phases, &twice, 0.0).is_none());
+    }
+}

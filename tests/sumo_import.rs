@@ -1,0 +1,447 @@
+//! SUMO import: a hand-made network with exact expectations, networks shipped with SUMO
+//! (PyPI `eclipse-sumo`, pinned in tools/requirements.txt) and one made by `netgenerate`.
+//! Every imported junction must load as a scenario map and encode to a MAP that asn1tools
+//! decodes with the expected numbers of lanes and connections.
+
+mod common;
+
+use common::{hex, python, run_tool};
+use roadsight::geo::{GeoPoint, SiteFrame};
+use roadsight::map::sumo::{ImportOptions, ImportedMap, SumoError};
+use roadsight::map::SiteMap;
+use roadsight::scenario::import_sumo_junction as import_junction;
+use roadsight::scenario::{LaneDirection, Maneuver, Scenario, SignalGroupSpec, SignalPlan};
+use roadsight::time::Timestamp;
+use roadsight::v2x::cn::compose::{self, SiteIdentity};
+use roadsight::v2x::cn::{encode_frame, CnMessage};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixture() -> PathBuf {
+    common::repo().join("tests/data/tiny.net.xml")
+}
+
+fn import(path: &Path, junction: &str) -> ImportedMap {
+    import_junction(path, junction, &ImportOptions::default())
+        .unwrap_or_else(|e| panic!("import of {junction}: {e}"))
+}
+
+/// SUMO_HOME of the installed `eclipse-sumo` package, or `None` (with a message) when the
+/// package is absent. CI installs it from tools/requirements.txt.
+fn sumo_home() -> Option<PathBuf> {
+    let out = Command::new(python())
+        .args(["-c", "import sumo; print(sumo.SUMO_HOME)"])
+        .output()
+        .expect("python3 runs");
+    if !out.status.success() {
+        eprintln!(
+            "SKIPPED: Python package eclipse-sumo is not installed \
+             (pip install -r tools/requirements.txt)"
+        );
+        return None;
+    }
+    Some(PathBuf::from(
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+    ))
+}
+
+/// The default scenario with this map (and its signal plan, or a simple one for its groups)
+/// written out as TOML and loaded back: the imported map passes every load check.
+fn loads_as_scenario(m: &ImportedMap) -> Scenario {
+    let mut s = Scenario::default_scenario().expect("default");
+    s.map = m.map.clone();
+    if let Some(a) = m.anchor {
+        s.site.anchor = a;
+    }
+    s.signal = m.signal.clone().unwrap_or_else(|| {
+        let n = m.signal_groups.values().max().copied().unwrap_or(1);
+        SignalPlan {
+            cycle_s: 12.0 * f64::from(n),
+            offset_s: 0.0,
+            groups: (1..=n)
+                .map(|g| SignalGroupSpec {
+                    id: g,
+                    name: None,
+                    green_start_s: 12.0 * f64::from(g - 1),
+                    green_s: 8.0,
+                    yellow_s: 3.0,
+                })
+                .collect(),
+        }
+    });
+    let text = toml::to_string(&s).expect("scenario as TOML");
+    Scenario::parse(&text, Path::new("imported.toml"))
+        .unwrap_or_else(|e| panic!("{}: {e}", m.junction_id))
+}
+
+/// Encodes the MAP of an imported junction, has asn1tools decode it and returns its
+/// (lane count, connection count) as asn1tools sees them.
+fn map_through_asn1tools(m: &ImportedMap) -> (usize, usize) {
+    let anchor = m.anchor.unwrap_or(GeoPoint::new(31.2304, 121.4737, None));
+    let site = SiteIdentity {
+        name: format!("SUMO {}", m.junction_id),
+        region: 0,
+        intersection_id: 7,
+        rsu_id: *b"RSU00001",
+        frame: SiteFrame::new(anchor),
+    };
+    let map = compose::map(
+        &site,
+        &SiteMap::from_spec(&m.map),
+        Timestamp::from_secs_f64(1.8e9).expect("time"),
+        1,
+    );
+    let frame = CnMessage::Map(map)
+        .to_frame()
+        .unwrap_or_else(|e| panic!("{}: MAP: {e}", m.junction_id));
+    let bytes = encode_frame(&frame).expect("UPER");
+    let jer: Value =
+        serde_json::from_str(&roadsight_asn1::rasn::jer::encode(&frame).expect("jer")).unwrap();
+    let line =
+        json!({"id": m.junction_id, "type": "MessageFrame", "uper": hex(&bytes), "jer": jer})
+            .to_string();
+    let (code, out, err) = run_tool(
+        "asn1_interop.py",
+        &["check", "--require-bytes-equal"],
+        &format!("{line}\n"),
+    );
+    assert_eq!(code, 0, "asn1tools check failed: {out}\n{err}");
+    let (code, decoded, err) = run_tool("asn1_interop.py", &["decode", "-"], &hex(&bytes));
+    assert_eq!(code, 0, "asn1tools decode failed: {err}");
+    let v: Value = serde_json::from_str(&decoded).expect("decoded JER");
+    let links = v["mapFrame"]["nodes"][0]["inLinks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let lanes: Vec<Value> = links
+        .iter()
+        .flat_map(|l| l["lanes"].as_array().cloned().unwrap_or_default())
+        .collect();
+    let connections = lanes
+        .iter()
+        .flat_map(|l| l["connectsTo"].as_array().cloned().unwrap_or_default())
+        .filter(|c| c.get("connectingLane").is_some())
+        .count();
+    (lanes.len(), connections)
+}
+
+/// The numbers of lanes and connections the MAP must carry: ingress lanes and crosswalks,
+/// and every connection.
+fn expected_counts(m: &ImportedMap) -> (usize, usize) {
+    let ingress = m
+        .map
+        .lanes
+        .iter()
+        .filter(|l| l.direction == LaneDirection::Ingress)
+        .count();
+    (ingress + m.map.crosswalks.len(), m.map.connections.len())
+}
+
+fn check_imported(m: &ImportedMap) {
+    assert!(!m.map.lanes.is_empty() && !m.map.connections.is_empty());
+    loads_as_scenario(m);
+    assert_eq!(
+        map_through_asn1tools(m),
+        expected_counts(m),
+        "{}",
+        m.junction_id
+    );
+    // Lane IDs are 1.. in order and the table covers every lane and crosswalk.
+    let mut ids: Vec<u8> = m.lane_ids.values().copied().collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        (1..=(m.map.lanes.len() + m.map.crosswalks.len()) as u8).collect::<Vec<_>>()
+    );
+    // Ingress lanes end near the junction and egress lanes start near it.
+    for l in &m.map.lanes {
+        let p = match l.direction {
+            LaneDirection::Ingress => l.centreline.last(),
+            LaneDirection::Egress => l.centreline.first(),
+        }
+        .unwrap();
+        assert!(p[0].hypot(p[1]) < 60.0, "lane {} at {p:?}", l.id);
+    }
+}
+
+#[test]
+fn the_hand_made_network_imports_exactly() {
+    let m = import(&fixture(), "C");
+    assert_eq!(m.anchor, None, "no geo-reference");
+    let ingress: Vec<_> = m
+        .map
+        .lanes
+        .iter()
+        .filter(|l| l.direction == LaneDirection::Ingress)
+        .collect();
+    assert_eq!(ingress.len(), 3);
+    assert_eq!(m.map.lanes.len(), 6, "out_s is reached by no connection");
+    assert_eq!(m.map.connections.len(), 5);
+    // Approaches clockwise from north: out_n, out_e, in_s, in_w; ingress lanes first.
+    for (sumo, ours) in [
+        ("in_s_0", 1),
+        ("in_s_1", 2),
+        ("in_w_0", 3),
+        ("out_n_0", 4),
+        ("out_n_1", 5),
+        ("out_e_0", 6),
+        (":C_c0_0", 7),
+    ] {
+        assert_eq!(m.lane_ids.get(sumo), Some(&ours), "{sumo}");
+    }
+    let l1 = &m.map.lanes[0];
+    assert_eq!(l1.approach, "in_s");
+    assert_eq!(l1.centreline, vec![[4.8, -100.0], [4.8, -10.0]]);
+    assert_eq!(l1.width_m, 3.2, "SUMO's default width");
+    assert_eq!(m.map.lanes[1].width_m, 3.5);
+    assert_eq!(l1.speed_limit_mps, Some(13.89));
+    assert_eq!(l1.maneuvers, vec![Maneuver::Straight, Maneuver::Right]);
+    // Link indices 1 and 2 always show the same light: one group. 0 is permissive green.
+    assert_eq!(
+        m.signal_groups
+            .iter()
+            .map(|(k, g)| (*k, *g))
+            .collect::<Vec<_>>(),
+        vec![(0, 1), (1, 2), (2, 2), (3, 3), (4, 3), (5, 4)]
+    );
+    let c = |from, to| {
+        m.map
+            .connections
+            .iter()
+            .find(|c| c.from == from && c.to == to)
+            .unwrap_or_else(|| panic!("no connection {from} → {to}"))
+    };
+    assert_eq!(c(1, 6).maneuver, Maneuver::Right);
+    assert_eq!(c(1, 6).signal_group, Some(1));
+    assert_eq!(c(2, 5).maneuver, Maneuver::Straight);
+    assert_eq!(c(2, 5).signal_group, Some(2));
+    let left = c(3, 5);
+    assert_eq!(left.maneuver, Maneuver::Left);
+    assert_eq!(left.signal_group, Some(3));
+    // Its path runs through both internal lanes (via the internal junction).
+    assert_eq!(left.path.first(), Some(&[-10.0, -1.6]));
+    assert_eq!(left.path.last(), Some(&[1.6, 10.0]));
+    assert!(left.path.len() >= 3);
+    // The crossing over the south arm, with the pedestrian group.
+    assert_eq!(m.map.crosswalks.len(), 1);
+    let x = &m.map.crosswalks[0];
+    assert_eq!((x.id, x.approach.as_str()), (7, "in_s"));
+    assert_eq!(x.centreline, Some(vec![[7.0, -14.0], [-4.0, -14.0]]));
+    assert_eq!(x.width_m, Some(4.0));
+    assert_eq!(x.signal_group, Some(4));
+    // The fixed-time plan of the four groups.
+    let plan = m.signal.as_ref().expect("a plan");
+    assert_eq!(plan.cycle_s, 53.0);
+    let g: Vec<_> = plan
+        .groups
+        .iter()
+        .map(|g| (g.id, g.green_start_s, g.green_s, g.yellow_s))
+        .collect();
+    assert_eq!(
+        g,
+        vec![
+            (1, 0.0, 25.0, 4.0),
+            (2, 0.0, 25.0, 4.0),
+            (3, 29.0, 20.0, 4.0),
+            (4, 29.0, 20.0, 0.0)
+        ]
+    );
+    check_imported(&m);
+    // The TOML for a scenario names the anchor as missing and carries the lane table.
+    let toml = m.to_toml().unwrap();
+    assert!(toml.contains("no geo-reference"), "{toml}");
+    assert!(toml.contains("in_s_0=1"), "{toml}");
+    assert!(toml.contains("[[map.connections]]"), "{toml}");
+}
+
+#[test]
+fn clipping_keeps_the_end_at_the_stop_line() {
+    let opts = ImportOptions {
+        clip_length_m: 30.0,
+        anchor: Some(GeoPoint::new(48.0, 11.0, None)),
+    };
+    let m = import_junction(&fixture(), "C", &opts).unwrap();
+    assert_eq!(m.anchor, Some(GeoPoint::new(48.0, 11.0, None)));
+    assert_eq!(m.map.lanes[0].centreline, vec![[4.8, -40.0], [4.8, -10.0]]);
+    let egress = m.map.lanes.iter().find(|l| l.id == 6).unwrap();
+    assert_eq!(egress.centreline, vec![[10.0, -1.6], [40.0, -1.6]]);
+}
+
+#[test]
+fn errors_name_the_file_and_the_element() {
+    let e = |junction: &str| {
+        import_junction(&fixture(), junction, &ImportOptions::default())
+            .unwrap_err()
+            .to_string()
+    };
+    let f = fixture().display().to_string();
+    assert_eq!(e("J3"), format!("{f}: junction \"J3\": no such junction"));
+    assert_eq!(
+        e("W"),
+        format!("{f}: junction \"W\": not a traffic light (type \"priority\")")
+    );
+    let missing =
+        import_junction(Path::new("nope.net.xml"), "C", &ImportOptions::default()).unwrap_err();
+    assert!(matches!(missing, SumoError::Read { .. }), "{missing}");
+    assert!(
+        missing.to_string().starts_with("nope.net.xml: "),
+        "{missing}"
+    );
+    let bad = roadsight::map::sumo::import_junction(
+        "<net><edge",
+        Path::new("x.net.xml"),
+        "C",
+        &ImportOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        bad.to_string()
+            .starts_with("x.net.xml: not a readable XML document"),
+        "{bad}"
+    );
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let broken = text.replace("x=\"100.00\" y=\"100.00\"", "x=\"1e999\" y=\"100.00\"");
+    let bad = roadsight::map::sumo::import_junction(
+        &broken,
+        Path::new("net.xml"),
+        "C",
+        &ImportOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        bad.to_string(),
+        "net.xml: junction \"C\": x=\"1e999\" is not a finite number"
+    );
+    let utm_unknown = text.replace(
+        "projParameter=\"!\"",
+        "projParameter=\"+proj=lcc +lat_1=49 +lat_2=44\"",
+    );
+    let bad = roadsight::map::sumo::import_junction(
+        &utm_unknown,
+        Path::new("net.xml"),
+        "C",
+        &ImportOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        bad.to_string()
+            .starts_with("net.xml: location: projParameter"),
+        "{bad}"
+    );
+}
+
+#[test]
+fn networks_shipped_with_sumo() {
+    let Some(home) = sumo_home() else { return };
+    // A plain 4-arm crossing (no geo-reference) and the RiLSA example with pedestrian
+    // crossings.
+    let cross = import(&home.join("tools/game/cross/cross.net.xml"), "0");
+    assert_eq!(cross.anchor, None);
+    check_imported(&cross);
+    let rilsa = import(
+        &home.join("tools/sumolib/scenario/scenarios/RiLSA1/rilsa1.net.xml"),
+        "0",
+    );
+    assert_eq!(rilsa.map.crosswalks.len(), 4);
+    assert!(rilsa
+        .map
+        .crosswalks
+        .iter()
+        .all(|c| c.signal_group.is_some()));
+    // Three lanes per arm, two of them with connections (the outer one is a sidewalk).
+    assert_eq!(
+        rilsa
+            .map
+            .lanes
+            .iter()
+            .filter(|l| l.direction == LaneDirection::Ingress)
+            .count(),
+        8
+    );
+    assert_eq!(rilsa.map.connections.len(), 12);
+    assert!(rilsa.signal.is_some(), "a static two-phase program");
+    check_imported(&rilsa);
+    // An OpenStreetMap import in UTM zone 33: the anchor is near Berlin, and the site frame
+    // is metric around the junction.
+    let osm = import(&home.join("tools/game/DRT/osm.net.xml"), "1525212345");
+    let a = osm.anchor.expect("geo-referenced");
+    assert!(
+        (a.lat_deg - 52.44).abs() < 0.05 && (a.lon_deg - 13.51).abs() < 0.1,
+        "{a:?}"
+    );
+    check_imported(&osm);
+}
+
+#[test]
+fn a_network_made_by_netgenerate() {
+    let Some(home) = sumo_home() else { return };
+    let dir = std::env::temp_dir().join(format!("roadsight-netgen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let net = dir.join("grid.net.xml");
+    let exe = home.join("bin").join("netgenerate");
+    let status = Command::new(&exe)
+        // Two lanes at 20 m/s are enough traffic for SUMO to guess traffic lights.
+        .args([
+            "--grid",
+            "--grid.number",
+            "3",
+            "--tls.guess",
+            "true",
+            "--default.lanenumber",
+            "2",
+            "--default.speed",
+            "20",
+            "-o",
+        ])
+        .arg(&net)
+        .env("SUMO_HOME", &home)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let text = std::fs::read_to_string(&net).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let tls: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("junction") && n.attribute("type") == Some("traffic_light"))
+        .filter_map(|n| n.attribute("id"))
+        .collect();
+    assert!(!tls.is_empty(), "netgenerate guessed no traffic lights");
+    // The centre of a 3 × 3 grid has four arms.
+    let centre = if tls.contains(&"B1") { "B1" } else { tls[0] };
+    let m = import(&net, centre);
+    check_imported(&m);
+    let approaches: std::collections::BTreeSet<_> =
+        m.map.lanes.iter().map(|l| l.approach.as_str()).collect();
+    assert_eq!(approaches.len(), 4, "{approaches:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_cli_prints_the_map_as_toml() {
+    let out = Command::new(env!("CARGO_BIN_EXE_roadsight"))
+        .args(["map-from-sumo", "--junction", "C"])
+        .arg(fixture())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let v: toml::Value = toml::from_str(&text).expect("TOML");
+    assert_eq!(v["map"]["lanes"].as_array().map(Vec::len), Some(6));
+    assert_eq!(v["signal"]["groups"].as_array().map(Vec::len), Some(4));
+    let out = Command::new(env!("CARGO_BIN_EXE_roadsight"))
+        .args(["map-from-sumo", "--junction", "W"])
+        .arg(fixture())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("junction \"W\": not a traffic light"));
+}
