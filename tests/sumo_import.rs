@@ -66,8 +66,14 @@ fn loads_as_scenario(m: &ImportedMap) -> Scenario {
                     green_start_s: 12.0 * f64::from(g - 1),
                     green_s: 8.0,
                     yellow_s: 3.0,
+                    min_green_s: None,
+                    max_green_s: None,
+                    timeline: Vec::new(),
                 })
                 .collect(),
+            kind: Default::default(),
+            listen: None,
+            feed_timeout_s: None,
         }
     });
     let text = toml::to_string(&s).expect("scenario as TOML");

@@ -42,6 +42,7 @@ fn map() -> SiteMap {
             connects_to: vec![],
             speed_limit_mps: Some(14.0),
         }],
+        ..SiteMap::default()
     }
 }
 

@@ -773,12 +773,18 @@ fn fixed_time_plan(
             green_start_s: starts[*start],
             green_s,
             yellow_s,
+            min_green_s: None,
+            max_green_s: None,
+            timeline: Vec::new(),
         });
     }
     (cycle_s > 0.0 && !groups.is_empty()).then_some(SignalPlan {
+        kind: Default::default(),
         cycle_s,
         offset_s,
         groups,
+        listen: None,
+        feed_timeout_s: None,
     })
 }
 
