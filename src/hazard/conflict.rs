@@ -27,6 +27,8 @@ impl Path {
     }
 }
 
+use crate::map::geometry::segment_intersection;
+
 /// One road user as the conflict geometry sees it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Mover {
@@ -91,35 +93,15 @@ fn timing(point: [f64; 2], t_a: f64, ma: &Mover, t_b: f64, mb: &Mover) -> Confli
 
 /// Parameters along both segments and the point where they cross, if they do.
 fn segment_crossing(a: &[(f64, f64, f64)], b: &[(f64, f64, f64)]) -> Option<(f64, f64, [f64; 2])> {
-    let (p, r) = ((a[0].1, a[0].2), (a[1].1 - a[0].1, a[1].2 - a[0].2));
-    let (q, s) = ((b[0].1, b[0].2), (b[1].1 - b[0].1, b[1].2 - b[0].2));
-    let denom = r.0 * s.1 - r.1 * s.0;
-    if denom.abs() < 1e-9 {
-        return None; // parallel: following or opposing, not crossing
-    }
-    let qp = (q.0 - p.0, q.1 - p.1);
-    let u = (qp.0 * s.1 - qp.1 * s.0) / denom;
-    let w = (qp.0 * r.1 - qp.1 * r.0) / denom;
-    ((0.0..=1.0).contains(&u) && (0.0..=1.0).contains(&w)).then_some((
+    let (p0, p1) = ([a[0].1, a[0].2], [a[1].1, a[1].2]);
+    let (q0, q1) = ([b[0].1, b[0].2], [b[1].1, b[1].2]);
+    let u = segment_intersection(p0, p1, q0, q1)?;
+    let w = segment_intersection(q0, q1, p0, p1)?;
+    Some((
         u,
         w,
-        [p.0 + u * r.0, p.1 + u * r.1],
+        [p0[0] + u * (p1[0] - p0[0]), p0[1] + u * (p1[1] - p0[1])],
     ))
-}
-
-/// Whether the straight line of sight from `a` to `b` passes through any of `obstacles`
-/// (convex or not, as polygons of at least 3 points).
-pub fn line_blocked(a: [f64; 2], b: [f64; 2], obstacles: &[Vec<[f64; 2]>]) -> bool {
-    obstacles.iter().any(|poly| {
-        let n = poly.len();
-        n >= 3
-            && (0..n).any(|i| {
-                let (p, q) = (poly[i], poly[(i + 1) % n]);
-                let seg_a = [(0.0, a[0], a[1]), (1.0, b[0], b[1])];
-                let seg_b = [(0.0, p[0], p[1]), (1.0, q[0], q[1])];
-                segment_crossing(&seg_a, &seg_b).is_some()
-            })
-    })
 }
 
 /// The four corners of a road user's box.
@@ -165,23 +147,5 @@ mod tests {
         assert!(conflict(&a, &CAR, &side, &CAR).is_none());
         let far = Path::constant_velocity([0.0, -200.0], [0.0, 10.0], 8.0);
         assert!(conflict(&a, &CAR, &far, &CAR).is_none());
-    }
-
-    #[test]
-    fn buildings_and_boxes_block_the_view() {
-        let house = vec![[-20.0, -20.0], [-5.0, -20.0], [-5.0, -5.0], [-20.0, -5.0]];
-        assert!(line_blocked(
-            [-30.0, 0.0],
-            [0.0, -30.0],
-            std::slice::from_ref(&house)
-        ));
-        assert!(!line_blocked([-30.0, 0.0], [0.0, 30.0], &[house]));
-        let truck = footprint([0.0, 0.0], 0.0, 10.0, 2.5);
-        assert!(line_blocked(
-            [0.0, -10.0],
-            [0.0, 10.0],
-            std::slice::from_ref(&truck)
-        ));
-        assert!(!line_blocked([-10.0, 5.0], [10.0, 5.0], &[truck]));
     }
 }

@@ -4,6 +4,8 @@
 use super::conflict::{self, Mover, Path};
 use super::{Finding, HazardConfig, HazardKind, Values};
 use crate::fusion::Class;
+use crate::geo::Enu;
+use crate::map::geometry::{self, Footprint};
 use crate::map::{Lane, SiteMap};
 use crate::scenario::LaneDirection;
 use crate::signal::GroupState;
@@ -19,8 +21,6 @@ pub struct Inputs<'a> {
     pub map: &'a SiteMap,
     /// The signal groups' states now (empty when unknown).
     pub signals: &'a [GroupState],
-    /// Building footprints (site-frame polygons) that block the view.
-    pub obstacles: &'a [Vec<[f64; 2]>],
 }
 
 /// Memory that spans evaluations: where each vehicle was relative to its stop line.
@@ -35,6 +35,9 @@ pub struct Detectors {
 
 /// How long a red-light crossing stays a finding after it happened.
 const RUNNING_REPORT_S: f64 = 3.0;
+
+/// Height of a driver's or pedestrian's eyes above the road.
+const EYE_HEIGHT_M: f64 = 1.2;
 
 fn is_vru(c: Class) -> bool {
     matches!(c, Class::Pedestrian | Class::Bicycle)
@@ -58,22 +61,6 @@ fn path(o: &WorldObject, horizon_s: f64) -> Path {
         [o.vel_east_mps, o.vel_north_mps],
         horizon_s,
     )
-}
-
-/// Even-odd rule.
-pub fn point_in_polygon(p: [f64; 2], poly: &[[f64; 2]]) -> bool {
-    let n = poly.len();
-    let mut inside = false;
-    for i in 0..n {
-        let (a, b) = (poly[i], poly[(i + 1) % n]);
-        if (a[1] > p[1]) != (b[1] > p[1]) {
-            let x = a[0] + (p[1] - a[1]) / (b[1] - a[1]) * (b[0] - a[0]);
-            if p[0] < x {
-                inside = !inside;
-            }
-        }
-    }
-    inside
 }
 
 /// Where a point is on an ingress lane: its distance from the centreline and how far it is
@@ -205,10 +192,12 @@ impl Detectors {
         }
     }
 
-    /// Whether a building or a large vehicle (other than the two) stands between them.
+    /// Whether a building or a large vehicle (other than the two) stands between them, at a
+    /// driver's (or pedestrian's) eye height.
     fn hidden(&self, inputs: &Inputs, a: &WorldObject, b: &WorldObject) -> bool {
-        let (pa, pb) = ([a.east_m, a.north_m], [b.east_m, b.north_m]);
-        if conflict::line_blocked(pa, pb, inputs.obstacles) {
+        let eye = |o: &WorldObject| Enu::new(o.east_m, o.north_m, EYE_HEIGHT_M);
+        let (ea, eb) = (eye(a), eye(b));
+        if inputs.map.line_of_sight_blocked(ea, eb) {
             return true;
         }
         inputs
@@ -217,9 +206,14 @@ impl Detectors {
             .iter()
             .filter(|o| is_large(o.class) && o.id != a.id && o.id != b.id)
             .any(|o| {
-                let fp =
+                let outline =
                     conflict::footprint([o.east_m, o.north_m], o.yaw_rad, o.length_m, o.width_m);
-                conflict::line_blocked(pa, pb, std::slice::from_ref(&fp))
+                let (_, _, height) = crate::sensor::road_user_class(o.class).default_size();
+                let f = Footprint {
+                    outline: &outline,
+                    height_m: Some(height),
+                };
+                geometry::line_of_sight_blocked(ea, eb, [f])
             })
     }
 

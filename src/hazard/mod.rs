@@ -354,7 +354,7 @@ impl HazardEngine {
         self.findings.retain(|f| {
             !zones
                 .iter()
-                .any(|z| detectors::point_in_polygon(f.point, z))
+                .any(|z| crate::map::geometry::point_in_polygon(f.point, z))
         });
         let classes = |ids: &[u32]| -> Vec<String> {
             ids.iter()

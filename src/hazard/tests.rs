@@ -62,19 +62,26 @@ fn run(
     at: f64,
     objects: Vec<WorldObject>,
     signals: &[GroupState],
-    obstacles: &[Vec<[f64; 2]>],
+    buildings: &[Vec<[f64; 2]>],
 ) -> Vec<HazardEvent> {
     let world = WorldSnapshot {
         time: t0().add_secs(at),
         objects,
     };
-    let m = map();
+    let mut m = map();
+    m.buildings = buildings
+        .iter()
+        .map(|b| crate::map::Building {
+            name: None,
+            footprint: b.clone(),
+            height_m: Some(8.0),
+        })
+        .collect();
     let inputs = Inputs {
         now: t0().add_secs(at),
         world: &world,
         map: &m,
         signals,
-        obstacles,
     };
     let mut out = Vec::new();
     engine.evaluate(t0().add_secs(at), &inputs, &mut out);
@@ -311,4 +318,33 @@ fn suppression_zones_and_config_validation() {
     assert!(cfg.validate().is_ok());
     cfg.collision.pet_s = -1.0;
     assert_eq!(cfg.validate().unwrap_err().0, "hazards.collision.pet_s");
+}
+
+#[test]
+fn a_truck_between_them_hides_two_cars_but_a_low_car_does_not() {
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let pair = vec![
+        obj(1, Class::Car, [-40.0, 0.0], [10.0, 0.0]),
+        obj(2, Class::Car, [0.0, -42.0], [0.0, 10.0]),
+    ];
+    let mut with_truck = pair.clone();
+    with_truck.push(obj(3, Class::Truck, [-20.0, -21.0], [0.0, 0.0]));
+    run(&mut e, 0.0, with_truck.clone(), &[], &[]);
+    let ev = run(&mut e, 0.1, with_truck, &[], &[]);
+    let h = ev
+        .iter()
+        .find(|e| e.hazard.kind == HazardKind::IntersectionCollision)
+        .expect("warned");
+    assert!(h.hazard.values.beyond_line_of_sight);
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let mut with_car = pair;
+    with_car.push(obj(3, Class::Car, [-20.0, -21.0], [0.0, 0.0]));
+    run(&mut e, 0.0, with_car.clone(), &[], &[]);
+    let ev = run(&mut e, 0.1, with_car, &[], &[]);
+    let h = ev
+        .iter()
+        .find(|e| e.hazard.kind == HazardKind::IntersectionCollision)
+        .expect("warned");
+    // A car is as tall as the eyes: only trucks and buses are counted as hiding.
+    assert!(!h.hazard.values.beyond_line_of_sight);
 }

@@ -157,8 +157,6 @@ pub struct PipelineConfig {
     /// The sensors, by index: how their reports become detections.
     pub sensors: Vec<crate::scenario::SensorSpec>,
     pub hazards: crate::hazard::HazardConfig,
-    /// Building footprints that block the view (site-frame polygons).
-    pub obstacles: Vec<Vec<[f64; 2]>>,
 }
 
 impl PipelineConfig {
@@ -202,7 +200,6 @@ impl PipelineConfig {
             clock_offsets_s: s.sensors.iter().map(|x| x.clock_offset_s).collect(),
             sensors: s.sensors.clone(),
             hazards: s.hazards.clone(),
-            obstacles: Vec::new(),
         }
     }
 }
@@ -671,7 +668,6 @@ impl Pipeline {
             world: &self.world,
             map: &self.cfg.map,
             signals: &self.hazard_signals,
-            obstacles: &self.cfg.obstacles,
         };
         self.hazard_events.clear();
         self.hazard_engine

@@ -139,6 +139,8 @@ pub struct SimSensor {
     pub spec: SensorSpec,
     pub coverage: Coverage,
     camera: Option<Camera>,
+    /// The site's buildings, which hide what is behind them.
+    buildings: Vec<crate::map::Building>,
     rng: Rng,
     period_s: f64,
     next_capture_s: f64,
@@ -199,12 +201,19 @@ impl SimSensor {
             index,
             coverage: Coverage::of(&spec),
             camera,
+            buildings: Vec::new(),
             spec,
             rng,
             period_s,
             next_capture_s: first,
             cycle: 0,
         })
+    }
+
+    /// Lets the site's buildings hide road users from this sensor (when it models occlusion).
+    pub fn with_buildings(mut self, buildings: Vec<crate::map::Building>) -> Self {
+        self.buildings = buildings;
+        self
     }
 
     /// When the next capture happens, seconds after the scenario start.
@@ -226,7 +235,26 @@ impl SimSensor {
         });
         self.sees(target.east_m, target.north_m)
             && in_image
-            && !(self.spec.occlusion && self.occluded(target, all))
+            && !(self.spec.occlusion
+                && (self.occluded(target, all) || self.behind_building(target)))
+    }
+
+    /// Whether a building stands in the line of sight from the sensor to the target's top.
+    fn behind_building(&self, target: &TruthState) -> bool {
+        !self.buildings.is_empty() && {
+            let from = self.spec.position;
+            let to = crate::geo::Enu::new(target.east_m, target.north_m, target.height_m);
+            crate::map::geometry::line_of_sight_blocked(
+                from,
+                to,
+                self.buildings
+                    .iter()
+                    .map(|b| crate::map::geometry::Footprint {
+                        outline: &b.footprint,
+                        height_m: b.height_m,
+                    }),
+            )
+        }
     }
 
     /// Whether the sensor is in one of its outages at `t`.
@@ -703,5 +731,28 @@ mod tests {
             worst_nees < 25.0,
             "a box far off its covariance: NEES {worst_nees}"
         );
+    }
+
+    #[test]
+    fn a_building_hides_what_is_behind_it_up_to_its_height() {
+        let house = crate::map::Building {
+            name: None,
+            footprint: vec![[15.0, -3.0], [25.0, -3.0], [25.0, 3.0], [15.0, 3.0]],
+            height_m: Some(4.0),
+        };
+        let s = SimSensor::new(0, spec(SensorKind::Radar), 1)
+            .unwrap()
+            .with_buildings(vec![house.clone()]);
+        let car = at(0, 40.0, 0.0, RoadUserClass::Car);
+        assert!(!s.can_see(&car, &[car]), "behind the house");
+        let beside = at(1, 40.0, 10.0, RoadUserClass::Car);
+        assert!(s.can_see(&beside, &[beside]));
+        // From 20 m up the line of sight passes over a 4 m house.
+        let mut high = spec(SensorKind::Radar);
+        high.position.up_m = 20.0;
+        let s = SimSensor::new(0, high, 1)
+            .unwrap()
+            .with_buildings(vec![house]);
+        assert!(s.can_see(&car, &[car]));
     }
 }

@@ -34,10 +34,12 @@ impl SimSensors {
     /// The scenario's sensors, time zero at `epoch`. Fails for a sensor whose camera model
     /// is invalid, naming it.
     pub fn new(s: &Scenario, epoch: Timestamp) -> Result<Self, (String, CameraError)> {
+        let buildings = crate::map::SiteMap::from_spec(&s.map).buildings;
         let mut sensors = Vec::with_capacity(s.sensors.len());
         for (i, spec) in s.sensors.iter().enumerate() {
             let sim = SimSensor::new(i as u16, spec.clone(), s.run.seed)
-                .map_err(|e| (spec.id.clone(), e))?;
+                .map_err(|e| (spec.id.clone(), e))?
+                .with_buildings(buildings.clone());
             sensors.push(sim);
         }
         Ok(Self {
