@@ -207,7 +207,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 roadsight::replay::run(&s, &name, &roadsight::replay::RunOptions::default())?;
             let m = &summary.metrics;
             if json {
-                println!("{}", serde_json::to_string_pretty(m)?);
+                let mut v = serde_json::to_value(m)?;
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("hazards".into(), serde_json::to_value(&summary.hazards)?);
+                }
+                println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.3}"));
                 println!("scenario          {name}");
@@ -253,6 +257,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         f(c.position_rmse_m),
                         f(c.speed_rmse_mps),
                         f(c.tracked_fraction)
+                    );
+                }
+                if !summary.hazards.is_empty() {
+                    println!("hazards           labelled  detected  false/h  lead min / median  latency median  warnings");
+                }
+                for (kind, h) in &summary.hazards {
+                    let s = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.1} s"));
+                    println!(
+                        "  {:<24} {:>3} {:>9} {:>8.1}  {:>8} / {:<8} {:>10} {:>9}",
+                        kind.name(),
+                        h.labelled,
+                        h.detected,
+                        h.false_warnings_per_hour,
+                        s(h.lead_time_min_s),
+                        s(h.lead_time_median_s),
+                        s(h.latency_median_s),
+                        h.warnings
                     );
                 }
             }

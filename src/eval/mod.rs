@@ -23,6 +23,7 @@
 mod assign;
 mod clear;
 mod gospa;
+pub mod hazards;
 mod idf1;
 
 use std::collections::{BTreeMap, HashMap};

@@ -91,6 +91,8 @@ pub struct ScenarioDriver {
     metric_errors: u64,
     frame_buf: crate::eval::Frame,
     evaluate: bool,
+    hazard_scorer: crate::eval::hazards::HazardScorer,
+    duration_s: f64,
 }
 
 impl ScenarioDriver {
@@ -120,6 +122,8 @@ impl ScenarioDriver {
                 tracks: Vec::new(),
             },
             evaluate: true,
+            hazard_scorer: crate::eval::hazards::HazardScorer::new(labels(s)),
+            duration_s: s.run.duration_s,
         })
     }
 
@@ -186,6 +190,11 @@ impl ScenarioDriver {
             sink.transmit(&tx);
         }
         while let Some(ev) = self.pipeline.poll_event() {
+            if let (true, Event::Hazard { hazard, .. }) = (self.evaluate, &ev) {
+                if hazard.phase == crate::hazard::Phase::Start {
+                    self.score_warning(now, &hazard.hazard);
+                }
+            }
             sink.event(&ev);
         }
         // The world model is refreshed at every RSM cycle (with or without participants).
@@ -194,6 +203,40 @@ impl ScenarioDriver {
             self.evaluate(now);
             sink.evaluation_frame(&self.frame_buf);
         }
+    }
+
+    /// The hazard detectors against the scenario's labelled conflicts, by kind.
+    pub fn hazard_report(
+        &self,
+    ) -> std::collections::BTreeMap<crate::hazard::HazardKind, crate::eval::hazards::KindReport>
+    {
+        self.hazard_scorer.report(self.duration_s)
+    }
+
+    /// A hazard started: which road users its tracks were on then (nearest within the
+    /// evaluation gate).
+    fn score_warning(&mut self, now: Timestamp, h: &crate::hazard::Hazard) {
+        let t = now.secs_since(self.epoch);
+        self.sims.truth().states_at(t, &mut self.truth_buf);
+        let objects = &self.pipeline.world().objects;
+        let road_users = h
+            .road_users
+            .iter()
+            .filter_map(|id| objects.iter().find(|o| o.id == *id))
+            .filter_map(|o| {
+                self.truth_buf
+                    .iter()
+                    .map(|s| ((s.east_m - o.east_m).hypot(s.north_m - o.north_m), s.index))
+                    .filter(|(d, _)| *d <= EVAL_GATE_M)
+                    .min_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|(_, i)| i)
+            })
+            .collect();
+        self.hazard_scorer.warning(crate::eval::hazards::Warning {
+            kind: h.kind,
+            road_users,
+            time_s: t,
+        });
     }
 
     /// Matches tracks to the true road users in view (greedy by distance within the gate)
@@ -258,6 +301,24 @@ impl ScenarioDriver {
             self.eval.sq_error_sum += d * d;
             self.eval.max_error_m = self.eval.max_error_m.max(d);
             self.eval.ever_matched.insert(visible[i].index);
+            self.hazard_scorer.tracked(visible[i].index, t);
         }
     }
+}
+
+/// The scenario's labelled conflicts, with road users by index.
+fn labels(s: &Scenario) -> Vec<crate::eval::hazards::Label> {
+    s.conflicts
+        .iter()
+        .map(|c| crate::eval::hazards::Label {
+            kind: c.kind,
+            road_users: c
+                .road_users
+                .iter()
+                .filter_map(|id| s.road_users.iter().position(|u| &u.id == id))
+                .collect(),
+            time_s: c.time_s,
+            warn: c.warn,
+        })
+        .collect()
 }

@@ -35,6 +35,9 @@ pub struct RunSummary {
     pub udp_errors: u64,
     /// Multi-object tracking metrics against the ground truth.
     pub metrics: crate::eval::Report,
+    /// The hazard detectors against the labelled conflicts, by kind.
+    pub hazards:
+        std::collections::BTreeMap<crate::hazard::HazardKind, crate::eval::hazards::KindReport>,
 }
 
 impl fmt::Display for RunSummary {
@@ -133,5 +136,6 @@ pub fn run(s: &Scenario, name: &str, opts: &RunOptions) -> Result<RunSummary, Ru
         udp_sent,
         udp_errors,
         metrics: driver.metrics(),
+        hazards: driver.hazard_report(),
     })
 }

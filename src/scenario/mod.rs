@@ -49,6 +49,28 @@ pub struct Scenario {
     /// The hazard detectors' switches and thresholds (every key has a default).
     #[serde(default)]
     pub hazards: crate::hazard::HazardConfig,
+    /// Ground-truth conflicts, labelled for evaluating the hazard detectors.
+    #[serde(default)]
+    pub conflicts: Vec<ConflictLabel>,
+}
+
+/// A labelled situation: what a detector must (or must not) warn of, about whom, and when
+/// the conflict point is reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConflictLabel {
+    pub kind: crate::hazard::HazardKind,
+    /// Road-user ids (one for a red-light or GLOSA label, two for a conflict).
+    pub road_users: Vec<String>,
+    /// When the (first) road user reaches the conflict point or stop line, seconds since
+    /// the scenario start.
+    pub time_s: f64,
+    /// False for a situation that must not warn (a near miss with ample gap).
+    #[serde(default = "yes")]
+    pub warn: bool,
+    /// For people: what happens.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -669,6 +691,21 @@ impl Scenario {
         self.check_map()?;
         self.check_signal()?;
         self.hazards.validate()?;
+        for (i, c) in self.conflicts.iter().enumerate() {
+            let k = |f: &str| format!("conflicts[{i}].{f}");
+            finite(&k("time_s"), c.time_s)?;
+            if c.road_users.is_empty() || c.road_users.len() > 2 {
+                return Err((k("road_users"), "one or two road users".into()));
+            }
+            for (j, id) in c.road_users.iter().enumerate() {
+                if !self.road_users.iter().any(|u| &u.id == id) {
+                    return Err((
+                        format!("conflicts[{i}].road_users[{j}]"),
+                        format!("no road user {id:?}"),
+                    ));
+                }
+            }
+        }
         let mut ids = std::collections::BTreeSet::new();
         for (i, s) in self.sensors.iter().enumerate() {
             let k = |f: &str| format!("sensors[{i}].{f}");
