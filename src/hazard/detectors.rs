@@ -6,6 +6,7 @@ use super::{Finding, HazardConfig, HazardKind, Values};
 use crate::fusion::Class;
 use crate::geo::Enu;
 use crate::map::geometry::{self, Footprint};
+use crate::map::matching::{MapMatcher, MatchParams, MatchedPath, TrackInput};
 use crate::map::{Lane, SiteMap};
 use crate::scenario::LaneDirection;
 use crate::signal::GroupState;
@@ -26,6 +27,10 @@ pub struct Inputs<'a> {
 /// Memory that spans evaluations: where each vehicle was relative to its stop line.
 #[derive(Debug, Default)]
 pub struct Detectors {
+    /// Lane and connection of each track, with hysteresis; built from the map on first use.
+    matcher: Option<MapMatcher>,
+    /// Each road user's predicted path this evaluation, by index in the world.
+    paths: Vec<Path>,
     /// (track, lane) → distance to the stop line at the last evaluation.
     before_line: BTreeMap<(u32, u8), f64>,
     /// Vehicles that crossed on red: when, where, how fast. Reported for
@@ -55,12 +60,54 @@ fn mover(o: &WorldObject) -> Mover {
     }
 }
 
-fn path(o: &WorldObject, horizon_s: f64) -> Path {
-    Path::constant_velocity(
-        [o.east_m, o.north_m],
-        [o.vel_east_mps, o.vel_north_mps],
-        horizon_s,
-    )
+/// Time step of a path predicted along the map.
+const PATH_STEP_S: f64 = 0.25;
+
+/// The polyline a road user will follow, if the map says: the connection it is on, or the
+/// only connection from the ingress lane it is on, or the lane itself.
+fn map_path(map: &SiteMap, path: MatchedPath) -> Option<geometry::Polyline> {
+    match path {
+        MatchedPath::Connection { from, to } => {
+            let c = map
+                .connections
+                .iter()
+                .find(|c| c.from == from && c.to == to)?;
+            map.connection_path(c)
+        }
+        MatchedPath::Lane(id) => {
+            let mut from = map.connections_from(id);
+            match (from.next(), from.next()) {
+                (Some(c), None) => map.connection_path(c),
+                (None, None) => map.lane(id)?.path(),
+                // Several ways on: the driver's choice is unknown; straight ahead it is.
+                _ => None,
+            }
+        }
+    }
+}
+
+/// The road user's predicted path over `horizon_s`: along its map path at its speed (then
+/// straight on past the path's end), or at constant velocity.
+fn predict(o: &WorldObject, along: Option<&geometry::Polyline>, horizon_s: f64) -> Path {
+    let (p, v) = ([o.east_m, o.north_m], [o.vel_east_mps, o.vel_north_mps]);
+    let Some(line) = along else {
+        return Path::constant_velocity(p, v, horizon_s);
+    };
+    let speed = o.speed_mps();
+    let start = line.project(p).station_m;
+    let end = line.length_m();
+    let steps = (horizon_s / PATH_STEP_S).ceil() as usize;
+    let points = (0..=steps)
+        .map(|k| {
+            let t = (k as f64 * PATH_STEP_S).min(horizon_s);
+            let s = start + speed * t;
+            let at = line.at(s);
+            let over = (s - end).max(0.0);
+            let (sy, cy) = at.yaw_rad.sin_cos();
+            (t, at.position[0] + over * cy, at.position[1] + over * sy)
+        })
+        .collect();
+    Path { points }
 }
 
 /// Where a point is on an ingress lane: its distance from the centreline and how far it is
@@ -112,6 +159,32 @@ fn is_green(l: Light) -> bool {
 
 impl Detectors {
     pub fn run(&mut self, cfg: &HazardConfig, inputs: &Inputs, out: &mut Vec<Finding>) {
+        let horizon = cfg
+            .collision
+            .time_to_conflict_s
+            .max(cfg.vru.time_to_conflict_s)
+            + 2.0;
+        let matcher = self
+            .matcher
+            .get_or_insert_with(|| MapMatcher::new(inputs.map, MatchParams::default()));
+        self.paths.clear();
+        for o in &inputs.world.objects {
+            // Pedestrians walk where they like: straight on.
+            let matched = (o.class != Class::Pedestrian)
+                .then(|| {
+                    let t = TrackInput {
+                        id: u64::from(o.id),
+                        position: [o.east_m, o.north_m],
+                        yaw_rad: o.yaw_rad,
+                        speed_mps: o.speed_mps(),
+                    };
+                    matcher.match_track(inputs.now, &t)
+                })
+                .flatten();
+            let line = matched.and_then(|m| map_path(inputs.map, m.path));
+            self.paths.push(predict(o, line.as_ref(), horizon));
+        }
+        matcher.prune(inputs.now);
         if cfg.collision.enabled || cfg.vru.enabled {
             self.conflicts(cfg, inputs, out);
         }
@@ -122,7 +195,7 @@ impl Detectors {
     fn conflicts(&self, cfg: &HazardConfig, inputs: &Inputs, out: &mut Vec<Finding>) {
         let objects = &inputs.world.objects;
         for (i, a) in objects.iter().enumerate() {
-            for b in &objects[i + 1..] {
+            for (j, b) in objects.iter().enumerate().skip(i + 1) {
                 let vru = is_vru(a.class) != is_vru(b.class);
                 let (enabled, horizon, pet_max, speeds_ok) = if vru {
                     let (v, p) = if is_vru(a.class) { (a, b) } else { (b, a) };
@@ -140,18 +213,17 @@ impl Detectors {
                 if !enabled || !speeds_ok {
                     continue;
                 }
-                // Same or opposite direction: following or passing, not crossing.
+                // Same direction: following, not crossing (rear-end risk is another rule).
+                // Opposite directions cross only if one turns (a left turn across the path).
                 let cos = (a.vel_east_mps * b.vel_east_mps + a.vel_north_mps * b.vel_north_mps)
                     / (a.speed_mps() * b.speed_mps());
-                if cos.abs() > 0.94 {
+                let straight = |k: usize| self.paths[k].points.len() == 2;
+                if cos > 0.94 || (cos < -0.94 && straight(i) && straight(j)) {
                     continue;
                 }
-                let Some(c) = conflict::conflict(
-                    &path(a, horizon + 2.0),
-                    &mover(a),
-                    &path(b, horizon + 2.0),
-                    &mover(b),
-                ) else {
+                let Some(c) =
+                    conflict::conflict(&self.paths[i], &mover(a), &self.paths[j], &mover(b))
+                else {
                     continue;
                 };
                 let first = c.t_a_s.min(c.t_b_s);
