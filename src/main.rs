@@ -230,11 +230,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     f(m.gospa_false)
                 );
                 println!(
-                    "MOTA              {}   MOTP {} m   IDF1 {}   ID switches {}",
+                    "MOTA              {}   MOTP {} m   IDF1 {}   ID switches {} ({} while in view)",
                     f(m.mota),
                     f(m.motp_m),
                     f(m.idf1),
-                    m.id_switches
+                    m.id_switches,
+                    m.id_switches_in_view
                 );
                 println!(
                     "matches           {}   misses {}   false positives {}",

@@ -180,6 +180,8 @@ fn tracking_quality_on_the_default_scenario() {
     let m = &r.metrics;
     assert!(m.speed_rmse_mps.unwrap() < 0.3, "{:?}", m.speed_rmse_mps);
     assert!(m.id_switches <= 3, "{} ID switches", m.id_switches);
+    // No road user that stayed in some sensor's view changes ID (measured: 0).
+    assert_eq!(m.id_switches_in_view, 0);
     assert_eq!(r.failed_messages, 0);
 }
 

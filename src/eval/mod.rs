@@ -152,6 +152,10 @@ pub struct Report {
     /// 2·IDTP / (truth instances + track instances).
     pub idf1: Option<f64>,
     pub id_switches: usize,
+    /// ID switches of road users that were in view in every frame since their last match:
+    /// the ones a tracker should never make (a road user hidden for a while, or one that left
+    /// every sensor's view, may come back under a new ID).
+    pub id_switches_in_view: usize,
     /// Matched (truth, track) pairs over all frames, switches included (motmetrics'
     /// `num_detections`; its `num_matches` excludes the switches).
     pub matches: usize,
@@ -203,6 +207,11 @@ pub struct Evaluator {
     track_instances: usize,
     false_positives: usize,
     id_switches: usize,
+    id_switches_in_view: usize,
+    /// Per road user: the track it was last matched to, and whether it has been in view in
+    /// every frame since.
+    continuity: HashMap<u64, (u64, bool)>,
+    present: Vec<u64>,
     gospa_sum: GospaTerms,
     all: Totals,
     by_class: BTreeMap<String, Totals>,
@@ -238,6 +247,9 @@ impl Evaluator {
             track_instances: 0,
             false_positives: 0,
             id_switches: 0,
+            id_switches_in_view: 0,
+            continuity: HashMap::new(),
+            present: Vec::new(),
             gospa_sum: GospaTerms::default(),
             all: Totals::default(),
             by_class: BTreeMap::new(),
@@ -287,6 +299,26 @@ impl Evaluator {
 
         let (rows, switches) = self.clear.match_frame(truth, tracks, &self.d2, max_d2);
         self.id_switches += switches;
+        // A road user absent from this frame was out of view: its next switch is excused.
+        self.present.clear();
+        self.present.extend(truth.iter().map(|t| t.id));
+        self.present.sort_unstable();
+        let present = &self.present;
+        for (id, (_, continuous)) in self.continuity.iter_mut() {
+            if present.binary_search(id).is_err() {
+                *continuous = false;
+            }
+        }
+        for (t, row) in truth.iter().zip(rows.iter()) {
+            let Some(j) = *row else { continue };
+            let h = tracks[j].id;
+            let prev = self.continuity.insert(t.id, (h, true));
+            if let Some((last, true)) = prev {
+                if last != h {
+                    self.id_switches_in_view += 1;
+                }
+            }
+        }
         let mut matched = 0;
         for (i, (t, row)) in truth.iter().zip(rows).enumerate() {
             let life = self.truths.entry(t.id).or_insert_with(|| TruthLife {
@@ -422,6 +454,7 @@ impl Evaluator {
             motp_squared_m2: ratio(a.sum_d2, a.matches),
             idf1: ratio(2.0 * idtp as f64, a.truth_instances + self.track_instances),
             id_switches: self.id_switches,
+            id_switches_in_view: self.id_switches_in_view,
             matches: a.matches,
             misses,
             false_positives: self.false_positives,

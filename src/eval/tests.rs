@@ -309,6 +309,7 @@ fn json_shape() {
             "motp_squared_m2",
             "idf1",
             "id_switches",
+            "id_switches_in_view",
             "matches",
             "misses",
             "false_positives",
@@ -331,4 +332,26 @@ fn json_shape() {
     )
     .unwrap();
     assert_eq!(f.truth[0].class, "bus");
+}
+
+#[test]
+fn switches_in_view_excuse_only_road_users_that_were_out_of_view() {
+    let car = |id, x| obj(id, "car", (x, 0.0), (0.0, 0.0));
+    let trk = |id, x| obj(id, "car", (x, 0.1), (0.0, 0.0));
+    let r = run(&[
+        frame(
+            0.0,
+            vec![car(1, 0.0), car(2, 50.0)],
+            vec![trk(10, 0.0), trk(20, 50.0)],
+        ),
+        // Road user 1 in view but missed; road user 2 out of view.
+        frame(0.1, vec![car(1, 0.0)], vec![]),
+        frame(
+            0.2,
+            vec![car(1, 0.0), car(2, 50.0)],
+            vec![trk(11, 0.0), trk(21, 50.0)],
+        ),
+    ]);
+    assert_eq!(r.id_switches, 2);
+    assert_eq!(r.id_switches_in_view, 1, "only road user 1 stayed in view");
 }
