@@ -290,6 +290,15 @@ fn world_objects_carry_fused_class_size_and_heading() {
                 o.heading_std_rad.is_finite() && o.heading_std_rad >= 0.0,
                 "{o:?}"
             );
+            let c = o.state_cov;
+            assert!(
+                (0..4).all(|i| c[i][i] >= 0.0 && (0..4).all(|j| (c[i][j] - c[j][i]).abs() < 1e-9)),
+                "{o:?}"
+            );
+            assert!(
+                o.pos_std_m * o.pos_std_m >= c[0][0].max(c[1][1]) - 1e-9,
+                "{o:?}"
+            );
             if o.class != roadsight::fusion::Class::Unknown {
                 known += 1;
                 // Better than a guess among the 7 classes at once; settled after a few

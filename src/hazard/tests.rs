@@ -22,6 +22,7 @@ fn obj(id: u32, class: Class, p: [f64; 2], v: [f64; 2]) -> WorldObject {
         width_m: w,
         pos_std_m: 0.3,
         speed_std_mps: 0.3,
+        state_cov: [[0.0; 4]; 4],
         age_s: 5.0,
         class_probability: 0.9,
         heading_std_rad: 0.05,

@@ -654,6 +654,7 @@ impl Pipeline {
                 width_m: tr.width_m.unwrap_or(dw),
                 pos_std_m: pos_var.max(0.0).sqrt(),
                 speed_std_mps: speed_var.max(0.0).sqrt(),
+                state_cov: std::array::from_fn(|r| std::array::from_fn(|c| p[(r, c)])),
                 age_s: t - tr.created_t,
             });
         }

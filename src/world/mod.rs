@@ -28,6 +28,9 @@ pub struct WorldObject {
     /// Position uncertainty: the larger standard deviation of the position covariance.
     pub pos_std_m: f64,
     pub speed_std_mps: f64,
+    /// Covariance of `[east, north, vel_east, vel_north]` (m, m/s), row-major: what a
+    /// consumer (CPM, a planner) needs beyond the standard deviations above.
+    pub state_cov: [[f64; 4]; 4],
     /// Seconds since the track was created.
     pub age_s: f64,
 }
