@@ -323,6 +323,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &s,
                 &opts,
                 inputs,
+                Some(&config),
                 shutdown_signal(stop_after),
             ))?;
             let by_type: Vec<String> = summary

@@ -39,7 +39,7 @@ fn simulated_sensors_feed_the_live_service_over_udp() {
         .unwrap();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let (served, simulated) = rt.block_on(async {
-        let service = serve(&s, &opts, Inputs::Live(inputs), async {
+        let service = serve(&s, &opts, Inputs::Live(inputs), None, async {
             stop_rx.await.ok();
         });
         let player = async {

@@ -102,6 +102,15 @@ pub enum Event {
         sensor: u16,
         reason: String,
     },
+    /// The site configuration was reloaded (SIGHUP): the hazard settings in force changed.
+    ConfigReloaded {
+        time: String,
+    },
+    /// A reload was refused; the configuration in force stays.
+    ConfigRejected {
+        time: String,
+        reason: String,
+    },
     /// A hazard started, was updated or ended, with its provenance.
     Hazard {
         time: String,
@@ -213,6 +222,8 @@ pub struct PipelineStats {
     pub rejected_frames: u64,
     /// Signal-controller updates refused.
     pub signal_feed_rejected: u64,
+    /// Configuration reloads refused.
+    pub rejected_reloads: u64,
     /// Datagrams that could not be read, by sensor index.
     pub malformed_datagrams: BTreeMap<u16, u64>,
     /// Detections refused at ingest (non-finite values, a broken covariance, a time far from
@@ -701,6 +712,30 @@ impl Pipeline {
     pub fn reload_hazards(&mut self, cfg: crate::hazard::HazardConfig) {
         self.cfg.hazards = cfg.clone();
         self.hazard_engine.set_config(cfg);
+    }
+
+    /// The outcome of a configuration reload: a good one is applied, a bad one is logged and
+    /// the configuration in force stays.
+    pub fn apply_reload(
+        &mut self,
+        now: Timestamp,
+        outcome: Result<crate::hazard::HazardConfig, String>,
+    ) {
+        match outcome {
+            Ok(cfg) => {
+                self.reload_hazards(cfg);
+                self.events.push_back(Event::ConfigReloaded {
+                    time: now.to_string(),
+                });
+            }
+            Err(reason) => {
+                self.stats.rejected_reloads += 1;
+                self.events.push_back(Event::ConfigRejected {
+                    time: now.to_string(),
+                    reason,
+                });
+            }
+        }
     }
 
     fn emit(&mut self, kind: MessageKind, now: Timestamp) {

@@ -115,11 +115,14 @@ pub enum Inputs {
 /// Datagrams waiting for the pipeline; past this the newest are dropped and counted.
 const INPUT_QUEUE: usize = 4096;
 
-/// Runs until `shutdown` completes, then flushes every sink.
+/// Runs until `shutdown` completes, then flushes every sink. On SIGHUP the site file
+/// `reload_from` (when given) is read again and its `[hazards]` settings applied; a file
+/// that fails to load is refused (logged and counted) and the settings in force stay.
 pub async fn serve(
     s: &Scenario,
     opts: &ServeOptions,
     inputs: Inputs,
+    reload_from: Option<&std::path::Path>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<ServeSummary, RunError> {
     let mut out = Outputs::for_scenario(s, opts)?;
@@ -175,6 +178,7 @@ pub async fn serve(
             drop(tx);
             let mut sink = out.sink();
             tokio::pin!(shutdown);
+            let mut hangups = hangup_stream();
             loop {
                 let wake = pipeline
                     .poll_timeout()
@@ -185,6 +189,14 @@ pub async fn serve(
                         Source::SignalController => pipeline.handle_signal_feed(clock.now(), &bytes),
                     },
                     _ = sleep_until(&clock, wake) => pipeline.handle_timeout(clock.now()),
+                    true = next_hangup(&mut hangups) => {
+                        if let Some(path) = reload_from {
+                            let outcome = Scenario::load(path)
+                                .map(|s| s.hazards)
+                                .map_err(|e| e.to_string());
+                            pipeline.apply_reload(clock.now(), outcome);
+                        }
+                    }
                     _ = &mut shutdown => break,
                 }
                 drain(&mut pipeline, &mut sink);
@@ -207,6 +219,33 @@ pub async fn serve(
         datagrams_in,
         datagrams_dropped,
     })
+}
+
+#[cfg(unix)]
+type Hangups = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangups = ();
+
+#[cfg(unix)]
+fn hangup_stream() -> Hangups {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()
+}
+
+#[cfg(not(unix))]
+fn hangup_stream() -> Hangups {}
+
+/// Resolves `true` at each SIGHUP; never where there are none.
+#[cfg(unix)]
+async fn next_hangup(h: &mut Hangups) -> bool {
+    match h {
+        Some(s) => s.recv().await.is_some(),
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn next_hangup(_: &mut Hangups) -> bool {
+    std::future::pending().await
 }
 
 fn drain(pipeline: &mut Pipeline, sink: &mut dyn Sink) {
