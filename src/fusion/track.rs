@@ -48,6 +48,9 @@ pub struct Track {
     pub last_update_t: Seconds,
     /// Detections assigned over the track's life.
     pub hits: u32,
+    /// Bit `i` set: sensor `i` (indices from 63 on share the last bit) has contributed a
+    /// detection; the provenance of everything built from the track.
+    pub seen_by: u64,
     /// Scans since the last assigned detection in which a sensor should have seen the track.
     pub misses: u32,
     pub status: Status,
@@ -133,6 +136,7 @@ impl Track {
             created_t: det.t,
             last_update_t: det.t,
             hits: 1,
+            seen_by: 1u64 << det.sensor.min(63),
             misses: 0,
             status: Status::Tentative,
             history: 1,
@@ -222,6 +226,7 @@ impl Track {
         (self.state, self.cov) = self.imm.estimate();
         self.last_update_t = self.last_update_t.max(det.t);
         self.hits = self.hits.saturating_add(1);
+        self.seen_by |= 1u64 << det.sensor.min(63);
         self.misses = 0;
         self.history = (self.history << 1) | 1;
         self.record_attributes(det, class_confidence);

@@ -22,6 +22,8 @@ pub struct Inputs<'a> {
     pub map: &'a SiteMap,
     /// The signal groups' states now (empty when unknown).
     pub signals: &'a [GroupState],
+    /// Sensor names by index, for the provenance of each hazard.
+    pub sensor_names: &'a [String],
 }
 
 /// Memory that spans evaluations: where each vehicle was relative to its stop line.

@@ -111,6 +111,8 @@ pub struct Hazard {
     pub road_users: Vec<u32>,
     /// Classes of the road users, in the same order.
     pub classes: Vec<String>,
+    /// The sensors that detected these road users.
+    pub sensors: Vec<String>,
     pub priority: u8,
     pub point: [f64; 2],
     pub rule: &'static str,
@@ -369,6 +371,24 @@ impl HazardEngine {
                 })
                 .collect()
         };
+        let sensors = |ids: &[u32]| -> Vec<String> {
+            let mask = inputs
+                .world
+                .objects
+                .iter()
+                .filter(|o| ids.contains(&o.id))
+                .fold(0u64, |m, o| m | o.seen_by);
+            (0..64)
+                .filter(|i| mask & (1u64 << i) != 0)
+                .map(|i| {
+                    inputs
+                        .sensor_names
+                        .get(i)
+                        .cloned()
+                        .unwrap_or_else(|| format!("#{i}"))
+                })
+                .collect()
+        };
         let mut seen: Vec<(HazardKind, Vec<u32>)> = Vec::with_capacity(self.findings.len());
         for f in self.findings.drain(..) {
             let key = (f.kind, f.road_users.clone());
@@ -380,6 +400,7 @@ impl HazardEngine {
                 id,
                 kind: f.kind,
                 classes: classes(&f.road_users),
+                sensors: sensors(&f.road_users),
                 road_users: f.road_users.clone(),
                 priority: f.priority,
                 point: f.point,

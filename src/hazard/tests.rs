@@ -24,6 +24,7 @@ fn obj(id: u32, class: Class, p: [f64; 2], v: [f64; 2]) -> WorldObject {
         speed_std_mps: 0.3,
         state_cov: [[0.0; 4]; 4],
         age_s: 5.0,
+        seen_by: 0b101,
         class_probability: 0.9,
         heading_std_rad: 0.05,
     }
@@ -78,11 +79,17 @@ fn run(
             height_m: Some(8.0),
         })
         .collect();
+    let names = vec![
+        "cam-a".to_string(),
+        "cam-b".to_string(),
+        "radar-c".to_string(),
+    ];
     let inputs = Inputs {
         now: t0().add_secs(at),
         world: &world,
         map: &m,
         signals,
+        sensor_names: &names,
     };
     let mut out = Vec::new();
     engine.evaluate(t0().add_secs(at), &inputs, &mut out);

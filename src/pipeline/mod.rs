@@ -263,6 +263,7 @@ pub struct Pipeline {
     hazard_engine: crate::hazard::HazardEngine,
     hazard_events: Vec<crate::hazard::HazardEvent>,
     hazard_signals: Vec<GroupState>,
+    sensor_names: Vec<String>,
     signal_changes: Vec<SignalEvent>,
     confirmed: BTreeSet<u32>,
     stats: PipelineStats,
@@ -276,6 +277,7 @@ impl Pipeline {
     /// A pipeline whose clock starts at `epoch`; the first messages are due then.
     pub fn new(cfg: PipelineConfig, epoch: Timestamp) -> Result<Self, PipelineError> {
         let hazard_engine = crate::hazard::HazardEngine::new(cfg.hazards.clone());
+        let sensor_names = cfg.sensors.iter().map(|s| s.id.clone()).collect();
         let mut ingest = Ingest::default();
         for (i, spec) in cfg.sensors.iter().enumerate() {
             if let Err(source) = ingest.push(spec) {
@@ -317,6 +319,7 @@ impl Pipeline {
             hazard_engine,
             hazard_events: Vec::new(),
             hazard_signals: Vec::new(),
+            sensor_names,
             signal_changes: Vec::new(),
             confirmed: BTreeSet::new(),
             stats: PipelineStats::default(),
@@ -667,6 +670,7 @@ impl Pipeline {
                 speed_std_mps: speed_var.max(0.0).sqrt(),
                 state_cov: std::array::from_fn(|r| std::array::from_fn(|c| p[(r, c)])),
                 age_s: t - tr.created_t,
+                seen_by: tr.seen_by,
             });
         }
     }
@@ -680,6 +684,7 @@ impl Pipeline {
             world: &self.world,
             map: &self.cfg.map,
             signals: &self.hazard_signals,
+            sensor_names: &self.sensor_names,
         };
         self.hazard_events.clear();
         self.hazard_engine

@@ -33,6 +33,8 @@ pub struct WorldObject {
     pub state_cov: [[f64; 4]; 4],
     /// Seconds since the track was created.
     pub age_s: f64,
+    /// The sensors (bit per sensor index) that have detected it.
+    pub seen_by: u64,
 }
 
 impl WorldObject {
