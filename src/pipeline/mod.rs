@@ -115,7 +115,7 @@ pub enum Event {
     Hazard {
         time: String,
         #[serde(flatten)]
-        hazard: crate::hazard::HazardEvent,
+        hazard: Box<crate::hazard::HazardEvent>,
     },
     /// The signal state changed (phase change, all-red, mode change, feed lost or back).
     Signal {
@@ -695,7 +695,7 @@ impl Pipeline {
             }
             self.events.push_back(Event::Hazard {
                 time: now.to_string(),
-                hazard: ev,
+                hazard: Box::new(ev),
             });
         }
         let active: Vec<&crate::hazard::Hazard> = self.hazard_engine.active().collect();
