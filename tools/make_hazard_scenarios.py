@@ -20,7 +20,9 @@ labelled situation, and the situation labelled in `[[conflicts]]`:
   near_miss              a car going straight enters late in its yellow; a crossing car arrives
                          on its green; post-encroachment time ~3.5 s (must not warn)
   rush_hour              dense traffic obeying the signals (protected lefts, straight and right
-                         on the through lanes), no conflicts: measures false warnings per hour
+                         on the through lanes), no conflicts (the generator checks that any two
+                         road users pass the crossing of their paths > 5 s apart; measured
+                         7.6 s): measures false warnings per hour
 
 Times: a road user's time at a point is computed from its path and speed profile (speed
 breakpoints linear in time); each label's `time_s` is when the first road user reaches the
@@ -363,6 +365,27 @@ def near_miss():
                               f"PET {pet:.2f} s", warn=False)], seed=107)
 
 
+def min_crossing_gap(users, duration):
+    """The smallest time between two road users passing the crossing of their paths (road
+    users from the same lane, which follow or diverge, are left out): the proof that a
+    scenario's ground truth has no conflict."""
+    gap = math.inf
+    for i, a in enumerate(users):
+        for b in users[i + 1:]:
+            if a.path[0] == b.path[0]:
+                continue
+            try:
+                sa, sb, _ = crossing(a.path, b.path)
+            except ValueError:
+                continue
+            if dist_at(a.prof, 1000.0) < sa or dist_at(b.prof, 1000.0) < sb:
+                continue  # one stops before it
+            ta, tb = a.time_at(sa), b.time_at(sb)
+            if min(ta, tb) <= duration:
+                gap = min(gap, abs(ta - tb))
+    return gap
+
+
 def rush_hour(vehicles=70, seed=20261124, duration=60.0):
     """Like the default scenario's traffic, denser and without conflicting movements: the
     inner lanes only turn left (opposite lefts do not cross), the outer lanes go straight or
@@ -387,6 +410,8 @@ def rush_hour(vehicles=70, seed=20261124, duration=60.0):
         path = straight(k, lane) if move == "straight" else left(k) if move == "left" else right(k)
         prof, _ = base.speed_profile(v, start, TO_STOP, base.group_of(k, lane), queue)
         users.append(User(f"{cls}-{i + 1}", cls, path, [tuple(p) for p in prof], start=round(start, 3)))
+    gap = min_crossing_gap(users, duration)
+    assert gap > 5.0, f"rush_hour has a conflict in its ground truth: {gap:.2f} s"
     return scenario(f"Hazard: rush hour, {len(users)} vehicles obeying the signals, no conflicts.",
                     duration, users, [], seed=108)
 
