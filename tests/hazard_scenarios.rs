@@ -1,0 +1,148 @@
+//! The hazard scenarios (scenarios/hazards/, made by tools/make_hazard_scenarios.py): each is
+//! replayed through the whole pipeline (simulated sensors, tracker, hazard detectors) and the
+//! detectors held to what they honestly reach today against the labelled conflicts. Measured
+//! values (`roadsight eval scenarios/hazards/NAME.toml`) are in the comments.
+
+use roadsight::eval::hazards::KindReport;
+use roadsight::hazard::HazardKind;
+use roadsight::replay::{run, RunOptions, RunSummary};
+use roadsight::scenario::Scenario;
+use std::path::Path;
+
+fn replay(name: &str) -> RunSummary {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/hazards")
+        .join(format!("{name}.toml"));
+    let s = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let r = run(&s, name, &RunOptions::default()).expect("run");
+    assert_eq!(r.failed_messages, 0);
+    r
+}
+
+fn kind(r: &RunSummary, k: HazardKind) -> KindReport {
+    r.hazards.get(&k).cloned().unwrap_or_default()
+}
+
+/// Every labelled conflict of `k` warned of before the conflict point, at least `lead_s`
+/// ahead, and nothing else of that kind.
+fn detected(r: &RunSummary, k: HazardKind, labelled: usize, lead_s: f64) {
+    let h = kind(r, k);
+    assert_eq!(h.labelled, labelled, "{k:?}: {h:?}");
+    assert_eq!(h.detected, labelled, "{k:?}: {h:?}");
+    let lead = h.lead_time_min_s.expect("a lead time");
+    assert!(lead > 0.0 && lead >= lead_s, "{k:?}: lead {lead} s");
+}
+
+#[test]
+fn beyond_line_of_sight_crossing() {
+    let r = replay("blos_crossing");
+    // Measured: warned 4.8 s before the crossing point, flagged beyond line of sight (the
+    // building hides the two); the runner's violation 3.1 s before its stop line and its
+    // running 0.6 s before it reaches the crossing point. No false warnings.
+    detected(&r, HazardKind::IntersectionCollision, 1, 4.0);
+    detected(&r, HazardKind::RedLightViolation, 1, 2.5);
+    detected(&r, HazardKind::RedLightRunning, 1, 0.3);
+    for k in [
+        HazardKind::IntersectionCollision,
+        HazardKind::RedLightViolation,
+        HazardKind::RedLightRunning,
+    ] {
+        assert_eq!(kind(&r, k).false_warnings, 0, "{k:?}");
+    }
+}
+
+#[test]
+fn permissive_left_turn() {
+    let r = replay("left_turn");
+    // Measured: detected, but only 0.7 s before the conflict point (TTC 0.65 s at the start):
+    // the collision detector predicts at constant velocity, so the turning car's line does
+    // not cross the oncoming car's path (they are antiparallel, cos < -0.94, skipped) until
+    // it is well into the arc. Too late for a driver to react; the assertion holds the
+    // detector to no worse than today.
+    detected(&r, HazardKind::IntersectionCollision, 1, 0.3);
+    assert_eq!(
+        kind(&r, HazardKind::IntersectionCollision).false_warnings,
+        0
+    );
+}
+
+#[test]
+fn right_turn_across_a_pedestrian() {
+    let r = replay("right_turn_pedestrian");
+    // Measured: detected 1.3 s before the pedestrian reaches the car's path (PET 0.87 s at
+    // the start): like the left turn, only once the car's heading has turned towards the
+    // crosswalk. No false warnings.
+    detected(&r, HazardKind::VulnerableRoadUser, 1, 0.8);
+    assert_eq!(kind(&r, HazardKind::VulnerableRoadUser).false_warnings, 0);
+}
+
+#[test]
+fn truck_turning_across_a_cyclist() {
+    let r = replay("truck_blind_spot");
+    // Measured: detected 0.7 s before the conflict point (TTC 0.95 s): the truck and the
+    // cyclist ride side by side (parallel, skipped) until the truck is in its arc.
+    detected(&r, HazardKind::VulnerableRoadUser, 1, 0.3);
+    assert_eq!(kind(&r, HazardKind::VulnerableRoadUser).false_warnings, 0);
+}
+
+#[test]
+fn red_light_runner() {
+    let r = replay("red_light_runner");
+    // Measured: violation 3.4 s before the stop line (51 m out), running 0.8 s before the
+    // box centre (0.2 s after the line). One false violation: the car stopping beside it at
+    // 1.8 m/s² from 40 m is flagged from 27 m out, because the rule assumes 1 s of reaction
+    // before braking even for a car that is already braking (102.9 false/h in 35 s).
+    detected(&r, HazardKind::RedLightViolation, 1, 2.5);
+    detected(&r, HazardKind::RedLightRunning, 1, 0.3);
+    assert_eq!(kind(&r, HazardKind::RedLightRunning).false_warnings, 0);
+    assert!(kind(&r, HazardKind::RedLightViolation).false_warnings <= 1);
+}
+
+#[test]
+fn green_light_speed_advice() {
+    let r = replay("glosa");
+    // Measured: 3 of 3 advised 12.0 s before their stop line, 0.1 s after their track began.
+    detected(&r, HazardKind::Glosa, 3, 10.0);
+    for k in [
+        HazardKind::IntersectionCollision,
+        HazardKind::RedLightViolation,
+        HazardKind::RedLightRunning,
+    ] {
+        assert_eq!(kind(&r, k).warnings, 0, "{k:?}");
+    }
+}
+
+#[test]
+fn near_miss_does_not_warn() {
+    let r = replay("near_miss");
+    // Measured: no warning (only GLOSA advice): PET 3.5 s is well above collision.pet_s.
+    assert_eq!(kind(&r, HazardKind::IntersectionCollision).labelled, 0);
+    for k in [
+        HazardKind::IntersectionCollision,
+        HazardKind::VulnerableRoadUser,
+        HazardKind::RedLightViolation,
+        HazardKind::RedLightRunning,
+    ] {
+        assert_eq!(kind(&r, k).warnings, 0, "{k:?}");
+    }
+}
+
+#[test]
+fn rush_hour_false_warnings() {
+    let r = replay("rush_hour");
+    // Measured on 60 s of 64 vehicles with no conflict in the ground truth (the generator
+    // checks that any two pass a crossing of their paths > 5 s apart): 63 false collision
+    // warnings (3780 per hour) and 9 false red-light violations (540 per hour), no VRU or
+    // running warnings. Collisions: the detector knows nothing of the signals, so a car
+    // about to stop for its red is predicted to cross the green traffic at constant
+    // velocity (most warnings involve one, by a rough match of tracks to truth); 39 of the 63
+    // conflict points are in the box. Violations: the vehicles brake at 2.5 m/s² from ~29 m, and the rule (1 s
+    // reaction, then 3 m/s²) flags them 30–39 m out before they begin. These bounds are
+    // today's values, to be lowered as the detectors improve.
+    let ic = kind(&r, HazardKind::IntersectionCollision);
+    assert!(ic.false_warnings_per_hour <= 3780.0 + 1e-6, "{ic:?}");
+    let rl = kind(&r, HazardKind::RedLightViolation);
+    assert!(rl.false_warnings_per_hour <= 540.0 + 1e-6, "{rl:?}");
+    assert_eq!(kind(&r, HazardKind::VulnerableRoadUser).warnings, 0);
+    assert_eq!(kind(&r, HazardKind::RedLightRunning).warnings, 0);
+}
