@@ -36,11 +36,13 @@ fn detected(r: &RunSummary, k: HazardKind, labelled: usize, lead_s: f64) {
 #[test]
 fn beyond_line_of_sight_crossing() {
     let r = replay("blos_crossing");
-    // Measured: warned 4.8 s before the crossing point, flagged beyond line of sight (the
-    // building hides the two); the runner's violation 3.1 s before its stop line and its
-    // running 0.6 s before it reaches the crossing point. No false warnings.
-    detected(&r, HazardKind::IntersectionCollision, 1, 4.0);
-    detected(&r, HazardKind::RedLightViolation, 1, 2.5);
+    // Measured: warned 2.8 s before the crossing point, flagged beyond line of sight (the
+    // building hides the two). While the runner could still stop comfortably for its red it
+    // is predicted to stop (that is what keeps rush hour quiet), so the warning comes once
+    // it no longer can. Its violation 2.1 s before its stop line (the rule: no comfortable
+    // stop at 3 m/s²) and its running 0.6 s before the crossing point. No false warnings.
+    detected(&r, HazardKind::IntersectionCollision, 1, 2.3);
+    detected(&r, HazardKind::RedLightViolation, 1, 1.6);
     detected(&r, HazardKind::RedLightRunning, 1, 0.3);
     for k in [
         HazardKind::IntersectionCollision,
@@ -54,11 +56,11 @@ fn beyond_line_of_sight_crossing() {
 #[test]
 fn permissive_left_turn() {
     let r = replay("left_turn");
-    // Measured: detected, but only 0.7 s before the conflict point (TTC 0.65 s at the start):
-    // the collision detector predicts at constant velocity, so the turning car's line does
-    // not cross the oncoming car's path (they are antiparallel, cos < -0.94, skipped) until
-    // it is well into the arc. Too late for a driver to react; the assertion holds the
-    // detector to no worse than today.
+    // Measured: detected, but only 0.5 s before the conflict point: the inner lane allows
+    // both straight and left, so until the car is on its left-turn connection the detector
+    // cannot know it will turn (it predicts straight on; antiparallel pairs are skipped).
+    // Too late for a driver to react; the assertion holds the detector to no worse than
+    // today.
     detected(&r, HazardKind::IntersectionCollision, 1, 0.3);
     assert_eq!(
         kind(&r, HazardKind::IntersectionCollision).false_warnings,
@@ -69,33 +71,31 @@ fn permissive_left_turn() {
 #[test]
 fn right_turn_across_a_pedestrian() {
     let r = replay("right_turn_pedestrian");
-    // Measured: detected 1.3 s before the pedestrian reaches the car's path (PET 0.87 s at
-    // the start): like the left turn, only once the car's heading has turned towards the
-    // crosswalk. No false warnings.
-    detected(&r, HazardKind::VulnerableRoadUser, 1, 0.8);
+    // Measured: detected 2.6 s before the pedestrian reaches the car's path: the car is
+    // predicted along its lane's only connection, the right turn. No false warnings.
+    detected(&r, HazardKind::VulnerableRoadUser, 1, 2.0);
     assert_eq!(kind(&r, HazardKind::VulnerableRoadUser).false_warnings, 0);
 }
 
 #[test]
 fn truck_turning_across_a_cyclist() {
     let r = replay("truck_blind_spot");
-    // Measured: detected 0.7 s before the conflict point (TTC 0.95 s): the truck and the
-    // cyclist ride side by side (parallel, skipped) until the truck is in its arc.
-    detected(&r, HazardKind::VulnerableRoadUser, 1, 0.3);
+    // Measured: detected 0.3 s before the conflict point: the truck's lane allows straight
+    // and right, so the truck and the cyclist ride side by side (parallel, skipped) until
+    // the truck is on its turning connection.
+    detected(&r, HazardKind::VulnerableRoadUser, 1, 0.2);
     assert_eq!(kind(&r, HazardKind::VulnerableRoadUser).false_warnings, 0);
 }
 
 #[test]
 fn red_light_runner() {
     let r = replay("red_light_runner");
-    // Measured: violation 3.4 s before the stop line (51 m out), running 0.8 s before the
-    // box centre (0.2 s after the line). One false violation: the car stopping beside it at
-    // 1.8 m/s² from 40 m is flagged from 27 m out, because the rule assumes 1 s of reaction
-    // before braking even for a car that is already braking (102.9 false/h in 35 s).
-    detected(&r, HazardKind::RedLightViolation, 1, 2.5);
+    // Measured: violation 2.4 s before the stop line, running 0.8 s before the box centre
+    // (0.2 s after the line). The car stopping beside it at 1.8 m/s² is not flagged.
+    detected(&r, HazardKind::RedLightViolation, 1, 1.9);
     detected(&r, HazardKind::RedLightRunning, 1, 0.3);
     assert_eq!(kind(&r, HazardKind::RedLightRunning).false_warnings, 0);
-    assert!(kind(&r, HazardKind::RedLightViolation).false_warnings <= 1);
+    assert_eq!(kind(&r, HazardKind::RedLightViolation).false_warnings, 0);
 }
 
 #[test]
@@ -131,18 +131,16 @@ fn near_miss_does_not_warn() {
 fn rush_hour_false_warnings() {
     let r = replay("rush_hour");
     // Measured on 60 s of 64 vehicles with no conflict in the ground truth (the generator
-    // checks that any two pass a crossing of their paths > 5 s apart): 63 false collision
-    // warnings (3780 per hour) and 9 false red-light violations (540 per hour), no VRU or
-    // running warnings. Collisions: the detector knows nothing of the signals, so a car
-    // about to stop for its red is predicted to cross the green traffic at constant
-    // velocity (most warnings involve one, by a rough match of tracks to truth); 39 of the 63
-    // conflict points are in the box. Violations: the vehicles brake at 2.5 m/s² from ~29 m, and the rule (1 s
-    // reaction, then 3 m/s²) flags them 30–39 m out before they begin. These bounds are
-    // today's values, to be lowered as the detectors improve.
+    // checks that any two pass a crossing of their paths > 5 s apart): 35 false collision
+    // warnings (2100 per hour) and 3 false red-light violations (180 per hour), no VRU or
+    // running warnings. (With constant-velocity prediction and no signal knowledge it was
+    // 63 and 9.) Vehicles that can stop for their red are now predicted to; what is left are
+    // mostly pairs predicted along ambiguous lanes (straight assumed) and queues starting on
+    // green. These bounds are today's values, to be lowered as the detectors improve.
     let ic = kind(&r, HazardKind::IntersectionCollision);
-    assert!(ic.false_warnings_per_hour <= 3780.0 + 1e-6, "{ic:?}");
+    assert!(ic.false_warnings_per_hour <= 2100.0 + 1e-6, "{ic:?}");
     let rl = kind(&r, HazardKind::RedLightViolation);
-    assert!(rl.false_warnings_per_hour <= 540.0 + 1e-6, "{rl:?}");
+    assert!(rl.false_warnings_per_hour <= 180.0 + 1e-6, "{rl:?}");
     assert_eq!(kind(&r, HazardKind::VulnerableRoadUser).warnings, 0);
     assert_eq!(kind(&r, HazardKind::RedLightRunning).warnings, 0);
 }

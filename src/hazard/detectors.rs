@@ -33,6 +33,8 @@ pub struct Detectors {
     matcher: Option<MapMatcher>,
     /// Each road user's predicted path this evaluation, by index in the world.
     paths: Vec<Path>,
+    /// Each track's speed at the last evaluation and its smoothed acceleration.
+    motion: BTreeMap<u32, (Timestamp, f64, f64)>,
     /// (track, lane) → distance to the stop line at the last evaluation.
     before_line: BTreeMap<(u32, u8), f64>,
     /// Vehicles that crossed on red: when, where, how fast. Reported for
@@ -64,6 +66,61 @@ fn mover(o: &WorldObject) -> Mover {
 
 /// Time step of a path predicted along the map.
 const PATH_STEP_S: f64 = 0.25;
+/// Weight of the newest acceleration sample in each track's smoothed acceleration.
+const ACCEL_SMOOTHING: f64 = 0.3;
+
+/// Distance to the stop line if the vehicle will stop there: its light is red on arrival and
+/// a comfortable deceleration stops it in time.
+fn stops_for_red(cfg: &HazardConfig, inputs: &Inputs, o: &WorldObject) -> Option<f64> {
+    if is_vru(o.class) {
+        return None;
+    }
+    let (lane, remaining) = ingress_lane(inputs.map, o)?;
+    let v = o.speed_mps();
+    if remaining <= 0.0 || v < 0.5 {
+        return None;
+    }
+    let arrival = inputs.now.add_secs(remaining / v);
+    let red = light_at(inputs.signals, lane.signal_group?, arrival) == Some(Light::Red);
+    let comfortable = v * v / (2.0 * remaining) <= cfg.red_light.comfortable_decel_mps2;
+    (red && comfortable).then_some(remaining)
+}
+
+/// Stops a predicted path `stop_m` along it, braking evenly from `speed_mps`.
+fn hold_at(path: &mut Path, stop_m: f64, speed_mps: f64) {
+    let t_stop = 2.0 * stop_m / speed_mps.max(0.1);
+    let Some(&(_, x0, y0)) = path.points.first() else {
+        return;
+    };
+    let Some(&(horizon, ..)) = path.points.last() else {
+        return;
+    };
+    // Where the undelayed path would be after `s` metres: walk its points.
+    let at_distance = |s: f64| -> (f64, f64) {
+        let mut walked = 0.0;
+        for w in path.points.windows(2) {
+            let (dx, dy) = (w[1].1 - w[0].1, w[1].2 - w[0].2);
+            let len = dx.hypot(dy);
+            if walked + len >= s && len > 1e-9 {
+                let f = (s - walked) / len;
+                return (w[0].1 + f * dx, w[0].2 + f * dy);
+            }
+            walked += len;
+        }
+        path.points.last().map_or((x0, y0), |p| (p.1, p.2))
+    };
+    let steps = (horizon / PATH_STEP_S).ceil() as usize;
+    let points = (0..=steps)
+        .map(|k| {
+            let t = (k as f64 * PATH_STEP_S).min(horizon);
+            let tc = t.min(t_stop);
+            let s = speed_mps * tc - 0.5 * (speed_mps / t_stop) * tc * tc;
+            let (x, y) = at_distance(s.min(stop_m));
+            (t, x, y)
+        })
+        .collect();
+    path.points = points;
+}
 
 /// The polyline a road user will follow, if the map says: the connection it is on, or the
 /// only connection from the ingress lane it is on, or the lane itself.
@@ -145,6 +202,22 @@ pub fn lane_position(lane: &Lane, p: [f64; 2]) -> Option<(f64, f64, [f64; 2])> {
     best
 }
 
+/// The signalised ingress lane a vehicle drives along, and its distance to the stop line.
+fn ingress_lane<'m>(map: &'m SiteMap, o: &WorldObject) -> Option<(&'m Lane, f64)> {
+    let v = o.speed_mps();
+    let p = [o.east_m, o.north_m];
+    map.lanes
+        .iter()
+        .filter(|l| l.direction == LaneDirection::Ingress && l.signal_group.is_some())
+        .filter_map(|l| lane_position(l, p).map(|pos| (l, pos)))
+        .filter(|(l, (lat, _, dir))| {
+            *lat <= 0.5 * l.width_m + 0.5
+                && (v < 1.0 || (o.vel_east_mps * dir[0] + o.vel_north_mps * dir[1]) / v > 0.7)
+        })
+        .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0))
+        .map(|(l, (_, remaining, _))| (l, remaining))
+}
+
 /// The light of `group` at `t` from its known intervals, if they reach that far.
 fn light_at(signals: &[GroupState], group: u8, t: Timestamp) -> Option<Light> {
     let g = signals.iter().find(|g| g.id == group)?;
@@ -184,9 +257,30 @@ impl Detectors {
                 })
                 .flatten();
             let line = matched.and_then(|m| map_path(inputs.map, m.path));
-            self.paths.push(predict(o, line.as_ref(), horizon));
+            let mut path = predict(o, line.as_ref(), horizon);
+            // A vehicle that can stop comfortably for a light that will be red on its
+            // arrival is expected to stop at the line, not to drive on into the cross traffic.
+            if let Some(stop_m) = stops_for_red(cfg, inputs, o) {
+                hold_at(&mut path, stop_m, o.speed_mps());
+            }
+            self.paths.push(path);
         }
         matcher.prune(inputs.now);
+        let now = inputs.now;
+        let mut motion = std::mem::take(&mut self.motion);
+        motion.retain(|id, (t, ..)| {
+            now.secs_since(*t) < 2.0 && inputs.world.objects.iter().any(|o| o.id == *id)
+        });
+        for o in &inputs.world.objects {
+            let v = o.speed_mps();
+            let e = motion.entry(o.id).or_insert((now, v, 0.0));
+            let dt = now.secs_since(e.0);
+            if dt > 1e-3 {
+                let a = (v - e.1) / dt;
+                *e = (now, v, e.2 + ACCEL_SMOOTHING * (a - e.2));
+            }
+        }
+        self.motion = motion;
         if cfg.collision.enabled || cfg.vru.enabled {
             self.conflicts(cfg, inputs, out);
         }
@@ -298,20 +392,7 @@ impl Detectors {
         for o in inputs.world.objects.iter().filter(|o| !is_vru(o.class)) {
             let v = o.speed_mps();
             let p = [o.east_m, o.north_m];
-            // The ingress lane the vehicle drives along, if any.
-            let on_lane = inputs
-                .map
-                .lanes
-                .iter()
-                .filter(|l| l.direction == LaneDirection::Ingress && l.signal_group.is_some())
-                .filter_map(|l| lane_position(l, p).map(|pos| (l, pos)))
-                .filter(|(l, (lat, _, dir))| {
-                    *lat <= 0.5 * l.width_m + 0.5
-                        && (v < 1.0
-                            || (o.vel_east_mps * dir[0] + o.vel_north_mps * dir[1]) / v > 0.7)
-                })
-                .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0));
-            let Some((lane, (_, remaining, _))) = on_lane else {
+            let Some((lane, remaining)) = ingress_lane(inputs.map, o) else {
                 continue;
             };
             let Some(group) = lane.signal_group else {
@@ -339,13 +420,20 @@ impl Detectors {
             if rl.enabled && v >= rl.min_speed_mps && remaining <= rl.max_distance_m {
                 let arrival = now.add_secs(remaining / v);
                 let on_arrival = light_at(inputs.signals, group, arrival);
-                let braking_room = remaining - v * rl.reaction_s;
+                // A driver already braking hard enough to stop has reacted: judge the stop
+                // from now; otherwise after the reaction time.
+                let decel = self.motion.get(&o.id).map_or(0.0, |m| -m.2);
+                let stopping = decel > 0.5 && decel >= v * v / (2.0 * remaining) - 0.5;
+                let braking_room = remaining - if stopping { 0.0 } else { v * rl.reaction_s };
                 let required = if braking_room > 0.0 {
                     v * v / (2.0 * braking_room)
                 } else {
                     f64::INFINITY
                 };
-                if on_arrival == Some(Light::Red) && required > rl.comfortable_decel_mps2 {
+                if on_arrival == Some(Light::Red)
+                    && required > rl.comfortable_decel_mps2
+                    && !stopping
+                {
                     out.push(Finding {
                         kind: HazardKind::RedLightViolation,
                         road_users: vec![o.id],

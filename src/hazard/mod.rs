@@ -259,7 +259,9 @@ pub struct RedLightConfig {
     pub enabled: bool,
     /// The deceleration a driver stops with comfortably.
     pub comfortable_decel_mps2: f64,
-    /// Driver reaction time before braking.
+    /// Driver reaction time counted before braking starts. 0 by default: the rule is "cannot
+    /// stop at a comfortable deceleration"; a reaction time warns earlier, and also warns of
+    /// drivers who brake late but comfortably.
     pub reaction_s: f64,
     /// Vehicles farther than this from the stop line are not judged yet.
     pub max_distance_m: f64,
@@ -271,7 +273,7 @@ impl Default for RedLightConfig {
         Self {
             enabled: true,
             comfortable_decel_mps2: 3.0,
-            reaction_s: 1.0,
+            reaction_s: 0.0,
             max_distance_m: 120.0,
             min_speed_mps: 3.0,
         }

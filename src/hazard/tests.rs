@@ -201,18 +201,33 @@ fn pedestrian_in_the_path_of_a_turning_car_is_a_vru_hazard() {
 
 #[test]
 fn red_light_violation_uses_the_comfortable_deceleration() {
-    let mut e = HazardEngine::new(HazardConfig::default());
-    // Green for 1 s more, then red: at 14 m/s, 40 m from the line, arrival in 2.9 s on red;
-    // stopping needs 14² / (2 (40 − 14)) = 3.77 m/s² > 3: warn.
+    let with_reaction = |reaction_s: f64| {
+        let mut cfg = HazardConfig::default();
+        cfg.red_light.reaction_s = reaction_s;
+        cfg
+    };
+    let rlv = |e: &mut HazardEngine, car: WorldObject, sig: &[GroupState]| {
+        run(e, 0.0, vec![car], sig, &[]);
+        run(e, 0.0, vec![car], sig, &[])
+            .into_iter()
+            .filter(|e| e.hazard.kind == HazardKind::RedLightViolation)
+            .collect::<Vec<_>>()
+    };
+    // Green for 1 s more, then red: at 14 m/s, 40 m from the line, arrival in 2.9 s on red.
     let sig = signal(Light::ProtectedGreen, 1.0, Light::Red);
-    let fast = vec![obj(7, Class::Car, [0.0, -50.0], [0.0, 14.0])];
-    run(&mut e, 0.0, fast.clone(), &sig, &[]);
-    let ev = run(&mut e, 0.0, fast, &sig, &[]);
-    let rl: Vec<_> = ev
-        .iter()
-        .filter(|e| e.hazard.kind == HazardKind::RedLightViolation)
-        .collect();
-    assert_eq!(rl.len(), 1, "{ev:?}");
+    let at = |y: f64| obj(7, Class::Car, [0.0, y], [0.0, 14.0]);
+    // By default (no reaction time) it can still stop: 14² / (2 · 40) = 2.45 m/s² ≤ 3.
+    let mut e = HazardEngine::new(HazardConfig::default());
+    assert!(rlv(&mut e, at(-50.0), &sig).is_empty());
+    // 30 m out it cannot: 196 / 60 = 3.27 m/s².
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let rl = rlv(&mut e, at(-40.0), &sig);
+    assert_eq!(rl.len(), 1);
+    assert!((rl[0].hazard.values.required_decel_mps2.unwrap() - 196.0 / 60.0).abs() < 1e-9);
+    // With a 1 s reaction time, 40 m out: 14² / (2 (40 − 14)) = 3.77 m/s² > 3: warn.
+    let mut e = HazardEngine::new(with_reaction(1.0));
+    let rl = rlv(&mut e, at(-50.0), &sig);
+    assert_eq!(rl.len(), 1);
     let v = rl[0].hazard.values;
     assert!((v.required_decel_mps2.unwrap() - 196.0 / 52.0).abs() < 1e-9);
     assert_eq!(
@@ -220,19 +235,14 @@ fn red_light_violation_uses_the_comfortable_deceleration() {
         (Some(Light::ProtectedGreen), Some(Light::Red))
     );
     // 80 m away it can stop comfortably (196 / (2 · 66) = 1.5 m/s²): no warning.
-    let mut e = HazardEngine::new(HazardConfig::default());
-    let far = vec![obj(8, Class::Car, [0.0, -90.0], [0.0, 14.0])];
-    run(&mut e, 0.0, far.clone(), &sig, &[]);
-    assert!(!run(&mut e, 0.0, far, &sig, &[])
-        .iter()
-        .any(|e| e.hazard.kind == HazardKind::RedLightViolation));
+    let mut e = HazardEngine::new(with_reaction(1.0));
+    assert!(rlv(&mut e, obj(8, Class::Car, [0.0, -90.0], [0.0, 14.0]), &sig).is_empty());
     // Disabling the detector stops exactly its hazards (GLOSA goes on).
     let mut cfg = HazardConfig::default();
     cfg.red_light.enabled = false;
     let mut e = HazardEngine::new(cfg);
-    let fast = vec![obj(7, Class::Car, [0.0, -50.0], [0.0, 14.0])];
-    run(&mut e, 0.0, fast.clone(), &sig, &[]);
-    let ev = run(&mut e, 0.0, fast, &sig, &[]);
+    run(&mut e, 0.0, vec![at(-40.0)], &sig, &[]);
+    let ev = run(&mut e, 0.0, vec![at(-40.0)], &sig, &[]);
     assert!(ev.iter().all(|e| e.hazard.kind == HazardKind::Glosa) && !ev.is_empty());
 }
 
