@@ -22,6 +22,12 @@ impl Sink for Count {
 fn busy_scenario() -> Scenario {
     let mut s = Scenario::default_scenario().expect("default scenario");
     s.run.duration_s = 10_000.0;
+    if std::env::var_os("BENCH_NO_HAZARDS").is_some() {
+        s.hazards.collision.enabled = false;
+        s.hazards.vru.enabled = false;
+        s.hazards.red_light.enabled = false;
+        s.hazards.glosa.enabled = false;
+    }
     for sensor in &mut s.sensors {
         sensor.fov_deg = 170.0;
         sensor.range_m = 600.0;
