@@ -169,37 +169,19 @@ fn predict(o: &WorldObject, along: Option<&geometry::Polyline>, horizon_s: f64) 
     Path { points }
 }
 
-/// Where a point is on an ingress lane: its distance from the centreline and how far it is
-/// from the stop line along the lane (negative once past it). `None` if the point is not
-/// beside the lane or the lane has no length.
+/// Where a point is on an ingress lane: its distance from the centreline, how far it is
+/// from the stop line along the lane (negative once past it), and the lane's direction there.
+/// `None` if the lane has no length.
 pub fn lane_position(lane: &Lane, p: [f64; 2]) -> Option<(f64, f64, [f64; 2])> {
-    let pts = &lane.centreline;
-    let seg_len = |i: usize| (pts[i + 1][0] - pts[i][0]).hypot(pts[i + 1][1] - pts[i][1]);
-    let total: f64 = (0..pts.len().saturating_sub(1)).map(seg_len).sum();
-    let mut best: Option<(f64, f64, [f64; 2])> = None;
-    let mut walked = 0.0;
-    for i in 0..pts.len().saturating_sub(1) {
-        let (a, b, len) = (pts[i], pts[i + 1], seg_len(i));
-        if len < 1e-9 {
-            continue;
-        }
-        let dir = [(b[0] - a[0]) / len, (b[1] - a[1]) / len];
-        let along = (p[0] - a[0]) * dir[0] + (p[1] - a[1]) * dir[1];
-        let last = i + 2 == pts.len();
-        // Past the last point counts (the stop line is there); before the first does not.
-        let clamped = if last {
-            along.max(0.0)
-        } else {
-            along.clamp(0.0, len)
-        };
-        let lateral = (p[0] - a[0] - clamped * dir[0]).hypot(p[1] - a[1] - clamped * dir[1]);
-        let remaining = total - (walked + clamped);
-        if best.is_none_or(|b| lateral < b.0) {
-            best = Some((lateral, remaining, dir));
-        }
-        walked += len;
-    }
-    best
+    let path = lane.path()?;
+    let pr = path.project(p);
+    // Past the stop line counts (it is the lane's end); before the lane's start does not.
+    let (lateral, remaining) = if pr.beyond_m > 0.0 {
+        (pr.lateral_m.abs(), -pr.beyond_m)
+    } else {
+        (pr.distance_m, path.length_m() - pr.station_m)
+    };
+    Some((lateral, remaining, [pr.yaw_rad.cos(), pr.yaw_rad.sin()]))
 }
 
 /// The signalised ingress lane a vehicle drives along, and its distance to the stop line.
