@@ -414,19 +414,9 @@ impl Pipeline {
             return self.reject_frame(now, raw.sensor, e.to_string());
         }
         if let Some(first) = self.faults.first() {
-            let count = self.faults.len();
-            *self
-                .stats
-                .rejected_detections
-                .entry(raw.sensor)
-                .or_default() += count as u64;
-            self.events.push_back(Event::DetectionsRejected {
-                time: now.to_string(),
-                sensor: raw.sensor,
-                count,
-                field: format!("objects[{}].{}", first.index, first.field),
-                reason: first.reason.clone(),
-            });
+            let field = format!("objects[{}].{}", first.index, first.field);
+            let (count, reason) = (self.faults.len(), first.reason.clone());
+            self.reject_detections(now, raw.sensor, count, field, reason);
         }
         self.handle_frame(now, frame);
     }
@@ -479,6 +469,25 @@ impl Pipeline {
         });
     }
 
+    /// Counts `count` refused detections for their sensor and names the first one's fault.
+    fn reject_detections(
+        &mut self,
+        now: Timestamp,
+        sensor: u16,
+        count: usize,
+        field: String,
+        reason: String,
+    ) {
+        *self.stats.rejected_detections.entry(sensor).or_default() += count as u64;
+        self.events.push_back(Event::DetectionsRejected {
+            time: now.to_string(),
+            sensor,
+            count,
+            field,
+            reason,
+        });
+    }
+
     /// Removes the detections that would harm the tracker, counting them for their sensor and
     /// naming the first one's fault.
     fn check_detections(&mut self, now: Timestamp, frame: &mut SensorFrame) {
@@ -511,18 +520,7 @@ impl Pipeline {
         });
         let rejected = before - frame.detections.len();
         if let Some((field, reason)) = first {
-            *self
-                .stats
-                .rejected_detections
-                .entry(frame.sensor)
-                .or_default() += rejected as u64;
-            self.events.push_back(Event::DetectionsRejected {
-                time: now.to_string(),
-                sensor: frame.sensor,
-                count: rejected,
-                field,
-                reason,
-            });
+            self.reject_detections(now, frame.sensor, rejected, field, reason);
         }
     }
 
