@@ -63,6 +63,10 @@ pub struct Values {
     /// Time until the first road user reaches the conflict point.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_to_conflict_s: Option<f64>,
+    /// Joint probability of the two ways the road users were predicted to go (1 where
+    /// each has only one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_m: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -145,6 +149,8 @@ pub struct HazardConfig {
     pub vru: VruConfig,
     pub red_light: RedLightConfig,
     pub glosa: GlosaConfig,
+    /// How vehicles in lanes with several ways on are predicted.
+    pub intent: detectors::intent::IntentConfig,
     /// A finding must hold for this many consecutive evaluations to start a hazard.
     pub confirm_evaluations: u32,
     /// A hazard absent this long ends.
@@ -198,6 +204,7 @@ impl Default for HazardConfig {
             vru: VruConfig::default(),
             red_light: RedLightConfig::default(),
             glosa: GlosaConfig::default(),
+            intent: detectors::intent::IntentConfig::default(),
             confirm_evaluations: 2,
             clear_after_s: 1.0,
             update_interval_s: 1.0,
@@ -217,6 +224,9 @@ pub struct CollisionConfig {
     pub pet_s: f64,
     /// Road users slower than this are not predicted to reach anything.
     pub min_speed_mps: f64,
+    /// Where a vehicle may go several ways, warn when the ways that conflict are jointly at
+    /// least this likely (see `intent`).
+    pub min_probability: f64,
 }
 
 impl Default for CollisionConfig {
@@ -226,6 +236,7 @@ impl Default for CollisionConfig {
             time_to_conflict_s: 5.0,
             pet_s: 1.5,
             min_speed_mps: 1.5,
+            min_probability: 0.3,
         }
     }
 }
@@ -239,6 +250,8 @@ pub struct VruConfig {
     pub pet_s: f64,
     pub min_vehicle_speed_mps: f64,
     pub min_vru_speed_mps: f64,
+    /// As `collision.min_probability`.
+    pub min_probability: f64,
 }
 
 impl Default for VruConfig {
@@ -249,6 +262,7 @@ impl Default for VruConfig {
             pet_s: 2.0,
             min_vehicle_speed_mps: 1.5,
             min_vru_speed_mps: 0.3,
+            min_probability: 0.3,
         }
     }
 }
@@ -501,6 +515,8 @@ impl HazardConfig {
             ),
             ("clear_after_s", self.clear_after_s),
             ("update_interval_s", self.update_interval_s),
+            ("intent.lateral_accel_mps2", self.intent.lateral_accel_mps2),
+            ("intent.turn_decel_mps2", self.intent.turn_decel_mps2),
         ];
         for (k, v) in positive {
             if !(v.is_finite() && v > 0.0) {
@@ -519,6 +535,17 @@ impl HazardConfig {
                 return Err((
                     format!("hazards.{k}"),
                     format!("must not be negative, got {v}"),
+                ));
+            }
+        }
+        for (k, v) in [
+            ("collision.min_probability", self.collision.min_probability),
+            ("vru.min_probability", self.vru.min_probability),
+        ] {
+            if !(v > 0.0 && v <= 1.0) {
+                return Err((
+                    format!("hazards.{k}"),
+                    format!("must be in (0, 1], got {v}"),
                 ));
             }
         }

@@ -50,7 +50,7 @@ impl Detectors {
                 // A driver already braking hard enough to stop has reacted: judge the stop
                 // from now; otherwise after the reaction time.
                 let decel = self.motion.get(&o.id).map_or(0.0, |m| -m.2);
-                let stopping = decel > 0.5 && decel >= v * v / (2.0 * remaining) - 0.5;
+                let stopping = super::braking_to_stop(decel, v, remaining);
                 let braking_room = remaining - if stopping { 0.0 } else { v * rl.reaction_s };
                 let required = if braking_room > 0.0 {
                     v * v / (2.0 * braking_room)
