@@ -431,3 +431,76 @@ fn serve_sends_to_rsus_reads_bsms_and_reports_health() {
     }
     assert!(!what.contains(&"sensor obu"), "{what:?}");
 }
+
+/// An RSU that is away (its port closed) and comes back: the link counts the failed sends,
+/// says it is down, and sends again once the RSU listens, without a restart.
+#[test]
+fn a_link_comes_back_without_a_restart() {
+    use roadsight::link::queue::LinkQueue;
+    use roadsight::link::{rsu, LinkInput};
+    use roadsight::pipeline::{MessageKind, Transmit};
+    use roadsight::time::Timestamp;
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let addr = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let text = format!(
+        "{}\n[[links.rsu]]\nname = \"rsu-away\"\naddress = \"{addr}\"\n",
+        roadsight::scenario::DEFAULT
+    );
+    let s = Scenario::parse(&text, std::path::Path::new("site.toml")).unwrap();
+    let spec = s.links.rsu[0].clone();
+    let input = LinkInput::new(
+        &spec.name,
+        "rsu",
+        spec.messages.clone(),
+        LinkQueue::new(spec.queue, spec.event_queue),
+    );
+    let spat = |n: i64| Transmit {
+        time: Timestamp::from_micros(n),
+        kind: MessageKind::Spat,
+        bytes: vec![n as u8; 20],
+    };
+    let (while_away, received, after) = rt.block_on(async {
+        let _task = rsu::spawn(spec.clone(), input.clone());
+        for n in 0..20 {
+            input.offer(&spat(n));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let while_away = input.stats.snapshot();
+        let rsu = tokio::net::UdpSocket::bind(addr)
+            .await
+            .expect("the RSU's port again");
+        let mut received = 0;
+        let mut buf = [0u8; 64];
+        for n in 20..40 {
+            input.offer(&spat(n));
+            if let Ok(Ok(_)) =
+                tokio::time::timeout(Duration::from_millis(100), rsu.recv(&mut buf)).await
+            {
+                received += 1;
+            }
+        }
+        (while_away, received, input.stats.snapshot())
+    });
+    let away = &while_away.messages["SPAT"];
+    assert!(away.errors >= 5, "{while_away:?}");
+    assert!(
+        while_away
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("refused")),
+        "{while_away:?}"
+    );
+    assert_eq!(
+        received, 20,
+        "every message after the RSU came back: {after:?}"
+    );
+    assert!(after.up, "{after:?}");
+    assert_eq!(after.messages["SPAT"].sent, away.sent + 20, "{after:?}");
+}
