@@ -58,7 +58,10 @@ fn rsu_link(c: &mut Criterion) {
             spec.messages.clone(),
             LinkQueue::new(spec.queue, spec.event_queue),
         );
-        let _task = rt.block_on(async { rsu::spawn(spec.clone(), input.clone()) });
+        let _task = {
+            let _guard = rt.enter();
+            rsu::spawn(spec.clone(), input.clone())
+        };
         // RSI is kept, never superseded: every message of a batch must arrive.
         let tx = Transmit {
             time: Timestamp::from_micros(0),
