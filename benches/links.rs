@@ -1,7 +1,7 @@
 //! Links on loopback.
 //!
 //! - `rsu_link/{uper,ifm}`: messages per second through one RSU link (queue → task →
-//!   UDP socket → a receiver on loopback), a 455-byte RSM-sized payload, batches of 256.
+//!   UDP socket → a receiver on loopback), a 455-byte RSM-sized payload, batches of 64.
 //! - `serve_latency` (printed, one 10 s run): the live service fed the default scenario's
 //!   simulated cameras and radars over UDP in real time, sending to an RSU on loopback. For
 //!   every RSM datagram: from the instant its world model was made (its participants'
@@ -16,7 +16,8 @@ use roadsight::scenario::links::{PerKind, RsuFormat, RsuLinkSpec, TxMode};
 use roadsight::time::Timestamp;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-const BATCH: usize = 256;
+// Small enough that a batch of IFM text (~1.1 KB each) fits a default socket receive buffer.
+const BATCH: usize = 64;
 
 fn spec(format: RsuFormat, to: std::net::SocketAddr) -> RsuLinkSpec {
     RsuLinkSpec {
