@@ -87,6 +87,10 @@ enum Command {
         /// the sensors' live UDP inputs (their `listen` addresses).
         #[arg(long)]
         simulate: bool,
+        /// Serve Prometheus metrics (`/metrics`) and health (`/healthz`) here, instead of
+        /// the site's `[metrics] listen`; keep it on loopback, e.g. 127.0.0.1:9464.
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<SocketAddr>,
     },
     /// Play a scenario's simulated sensors as live UDP streams, in their wire formats (camera
     /// JSON object lists, ARS408 CAN frames over a gateway), paced in real time: to each
@@ -287,8 +291,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             events,
             stop_after,
             simulate,
+            metrics,
         } => {
-            let s = Scenario::load(&config)?;
+            let mut s = Scenario::load(&config)?;
+            if metrics.is_some() {
+                s.metrics.listen = metrics;
+            }
+            for l in &s.links.rsu {
+                eprintln!(
+                    "roadsight: link {:?}: RSU at udp://{} ({:?})",
+                    l.name, l.address, l.format
+                );
+            }
             let inputs = if simulate {
                 roadsight::service::Inputs::Simulated
             } else {
@@ -298,6 +312,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "{}: no sensor has a `listen` address; give one, or use --simulate",
                     config.display()
                 );
+                if let Some(a) = live.metrics_addr() {
+                    eprintln!("roadsight: metrics on http://{a}/metrics and /healthz");
+                }
                 for (i, addr) in live.addrs() {
                     eprintln!(
                         "roadsight: sensor {:?} on udp://{addr}",
@@ -350,6 +367,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 st.rejected_detections.values().sum::<u64>(),
                 st.tracks_confirmed
             );
+            for l in &summary.links {
+                let sent: u64 = l.messages.values().map(|c| c.sent).sum();
+                let dropped: u64 = l.messages.values().map(|c| c.dropped).sum();
+                let errors: u64 = l.messages.values().map(|c| c.errors).sum();
+                eprintln!(
+                    "roadsight: link {:?}: {sent} sent, {dropped} dropped, {errors} send errors{}",
+                    l.name,
+                    l.last_error
+                        .as_deref()
+                        .map(|e| format!(" (last: {e})"))
+                        .unwrap_or_default()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Simulate {

@@ -24,7 +24,9 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// The V2X message types the pipeline emits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum MessageKind {
     Rsm,
@@ -279,6 +281,7 @@ impl Pipeline {
         let hazard_engine = crate::hazard::HazardEngine::new(cfg.hazards.clone());
         let sensor_names = cfg.sensors.iter().map(|s| s.id.clone()).collect();
         let mut ingest = Ingest::default();
+        ingest.set_site(cfg.site.frame);
         for (i, spec) in cfg.sensors.iter().enumerate() {
             if let Err(source) = ingest.push(spec) {
                 let sensor = cfg.sensors.get(i).map_or(String::new(), |s| s.id.clone());

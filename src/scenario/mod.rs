@@ -6,6 +6,7 @@
 //! Loading checks everything once (as ripgrep turns low-level flags into a checked config):
 //! an error names the file, the key path and the reason.
 
+pub mod links;
 pub mod truth;
 
 use crate::geo::{Enu, GeoPoint};
@@ -52,6 +53,12 @@ pub struct Scenario {
     /// Ground-truth conflicts, labelled for evaluating the hazard detectors.
     #[serde(default)]
     pub conflicts: Vec<ConflictLabel>,
+    /// Live: where messages go (RSUs over UDP), see [`links`].
+    #[serde(default)]
+    pub links: links::LinksSpec,
+    /// Live: the metrics and health endpoint.
+    #[serde(default)]
+    pub metrics: links::MetricsSpec,
 }
 
 /// A labelled situation: what a detector must (or must not) warn of, about whom, and when
@@ -368,6 +375,10 @@ pub struct RoadUserSpec {
 pub enum SensorKind {
     Camera,
     Radar,
+    /// Vehicles reporting themselves (CN BSM) as the RSU forwards them: raw UPER
+    /// `MessageFrame`s, or IFM-style text with a `Payload=` hex line. `position`, `fov_deg` and
+    /// `range_m` describe the radio coverage; `rate_hz` the vehicles' BSM rate.
+    Bsm,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -538,6 +549,8 @@ impl SensorSpec {
         self.class_accuracy.unwrap_or(match self.kind {
             SensorKind::Camera => 0.9,
             SensorKind::Radar => 0.6,
+            // A vehicle states its own class.
+            SensorKind::Bsm => 0.95,
         })
     }
 }
@@ -690,6 +703,7 @@ impl Scenario {
         }
         self.check_map()?;
         self.check_signal()?;
+        links::check(&self.links, &self.metrics)?;
         self.hazards.validate()?;
         for (i, c) in self.conflicts.iter().enumerate() {
             let k = |f: &str| format!("conflicts[{i}].{f}");
@@ -733,6 +747,12 @@ impl Scenario {
             for (f, v) in radar_only {
                 match (s.kind, v) {
                     (SensorKind::Radar, Some(v)) => non_negative(&k(f), v)?,
+                    (SensorKind::Bsm, Some(_)) => {
+                        return Err((
+                            k(f),
+                            "is a radar setting; a BSM carries its own accuracy".into(),
+                        ))
+                    }
                     (SensorKind::Camera, Some(_)) => {
                         return Err((
                             k(f),
@@ -742,7 +762,7 @@ impl Scenario {
                     _ => {}
                 }
             }
-            if s.kind == SensorKind::Radar && s.camera.is_some() {
+            if s.kind != SensorKind::Camera && s.camera.is_some() {
                 return Err((k("camera"), "is only for a camera".into()));
             }
             if s.radar_sensor_id > 7 {

@@ -8,6 +8,11 @@
 //! - [`simulate`] plays a scenario's simulated sensors to such a service as live UDP streams
 //!   in their wire formats, paced in real time, so a site (and a test) exercises the live
 //!   path without a road.
+//! - Messages leave through the site's links ([`crate::link::Links`], `[[links.rsu]]`), each
+//!   behind its own queue; [`metrics`] serves counters and [`health`] at `[metrics] listen`.
+
+pub mod health;
+pub mod metrics;
 
 use crate::clock::{Clock, SystemClock};
 use crate::link::sinks::Outputs;
@@ -35,12 +40,15 @@ pub struct ServeSummary {
     pub datagrams_in: u64,
     /// Datagrams dropped because the pipeline fell behind (the input queue was full).
     pub datagrams_dropped: u64,
+    /// Every link's counters at the end.
+    pub links: Vec<crate::link::stats::LinkSnapshot>,
 }
 
 /// Sensor sockets, bound before the service starts so that their addresses are known (a
 /// `listen` port of 0 takes any free port).
 pub struct LiveInputs {
     sockets: Vec<(Source, std::net::UdpSocket)>,
+    metrics: Option<std::net::TcpListener>,
 }
 
 /// Who a live input socket listens to.
@@ -77,7 +85,15 @@ impl LiveInputs {
                 bind(addr, "signal feed", "controller")?,
             ));
         }
-        Ok(Self { sockets })
+        Ok(Self {
+            sockets,
+            metrics: bind_metrics(s)?,
+        })
+    }
+
+    /// The metrics endpoint's local address, if the site has one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// Each bound sensor's index and local address.
@@ -112,6 +128,52 @@ pub enum Inputs {
     Simulated,
 }
 
+/// Binds the metrics endpoint of `[metrics] listen`, if any.
+fn bind_metrics(
+    s: &Scenario,
+) -> Result<Option<std::net::TcpListener>, crate::link::sinks::OutputError> {
+    let Some(addr) = s.metrics.listen else {
+        return Ok(None);
+    };
+    std::net::TcpListener::bind(addr)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map(Some)
+        .map_err(|source| crate::link::sinks::OutputError {
+            what: "metrics endpoint",
+            target: addr.to_string(),
+            source,
+        })
+}
+
+/// Starts the metrics endpoint on a bound listener.
+fn start_metrics(
+    listener: Option<std::net::TcpListener>,
+    status: &health::SharedStatus,
+    links: &crate::link::stats::LinkRegistry,
+) -> Result<Option<tokio::task::JoinHandle<()>>, crate::link::sinks::OutputError> {
+    let Some(l) = listener else {
+        return Ok(None);
+    };
+    let target = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let l =
+        tokio::net::TcpListener::from_std(l).map_err(|source| crate::link::sinks::OutputError {
+            what: "metrics endpoint",
+            target,
+            source,
+        })?;
+    Ok(Some(tokio::spawn(metrics::serve_http(
+        l,
+        status.clone(),
+        links.clone(),
+    ))))
+}
+
+/// How often the loop refreshes the status the metrics endpoint reads.
+const STATUS_EVERY_US: i64 = 100_000;
+
+/// Links get this long at shutdown to send what they hold.
+const LINK_GRACE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Datagrams waiting for the pipeline; past this the newest are dropped and counted.
 const INPUT_QUEUE: usize = 4096;
 
@@ -128,21 +190,34 @@ pub async fn serve(
     let mut out = Outputs::for_scenario(s, opts)?;
     let clock = SystemClock;
     let epoch = clock.now();
-    let (stats, datagrams_in, datagrams_dropped) = match inputs {
+    let registry = crate::link::stats::LinkRegistry::default();
+    let mut links = crate::link::Links::start(&s.links, &registry);
+    let status: health::SharedStatus =
+        std::sync::Arc::new(std::sync::Mutex::new(health::ServiceStatus::new(s, epoch)));
+    let (stats, datagrams_in, datagrams_dropped, metrics_task) = match inputs {
         Inputs::Simulated => {
+            let metrics_task = start_metrics(bind_metrics(s)?, &status, &registry)?;
             let mut driver = ScenarioDriver::new(s, epoch)?.without_evaluation();
             let mut sink = out.sink();
+            sink.0.push(&mut links);
             tokio::pin!(shutdown);
+            let mut published = Timestamp::from_micros(i64::MIN);
             loop {
                 tokio::select! {
                     _ = sleep_until(&clock, driver.next_time()) => {}
                     _ = &mut shutdown => break,
                 }
-                driver.step(clock.now(), &mut sink);
+                let now = clock.now();
+                driver.step(now, &mut sink);
+                if now.micros().saturating_sub(published.micros()) >= STATUS_EVERY_US {
+                    published = now;
+                    publish(&status, driver.pipeline(), now, None);
+                }
             }
-            (driver.pipeline().stats().clone(), 0, 0)
+            (driver.pipeline().stats().clone(), 0, 0, metrics_task)
         }
-        Inputs::Live(live) => {
+        Inputs::Live(mut live) => {
+            let metrics_task = start_metrics(live.metrics.take(), &status, &registry)?;
             let mut cfg = PipelineConfig::from_scenario(s, epoch);
             if live.signal_addr().is_some() {
                 cfg = cfg.with_signal_feed(s);
@@ -177,15 +252,24 @@ pub async fn serve(
             }
             drop(tx);
             let mut sink = out.sink();
+            sink.0.push(&mut links);
             tokio::pin!(shutdown);
             let mut hangups = hangup_stream();
+            let mut seen = vec![(0u64, None::<Timestamp>); s.sensors.len()];
+            let mut published = Timestamp::from_micros(i64::MIN);
             loop {
                 let wake = pipeline
                     .poll_timeout()
                     .unwrap_or(Timestamp::from_micros(i64::MAX));
                 tokio::select! {
                     Some((source, bytes)) = rx.recv() => match source {
-                        Source::Sensor(i) => pipeline.handle_datagram(clock.now(), i, &bytes),
+                        Source::Sensor(i) => {
+                            let now = clock.now();
+                            if let Some(s) = seen.get_mut(usize::from(i)) {
+                                *s = (s.0 + 1, Some(now));
+                            }
+                            pipeline.handle_datagram(now, i, &bytes)
+                        }
                         Source::SignalController => pipeline.handle_signal_feed(clock.now(), &bytes),
                     },
                     _ = sleep_until(&clock, wake) => pipeline.handle_timeout(clock.now()),
@@ -200,15 +284,30 @@ pub async fn serve(
                     _ = &mut shutdown => break,
                 }
                 drain(&mut pipeline, &mut sink);
+                let now = clock.now();
+                if now.micros().saturating_sub(published.micros()) >= STATUS_EVERY_US {
+                    published = now;
+                    let inputs = (
+                        &seen[..],
+                        received.load(Ordering::Relaxed),
+                        dropped.load(Ordering::Relaxed),
+                    );
+                    publish(&status, &pipeline, now, Some(inputs));
+                }
             }
             tasks.iter().for_each(|t| t.abort());
             (
                 pipeline.stats().clone(),
                 received.load(Ordering::Relaxed),
                 dropped.load(Ordering::Relaxed),
+                metrics_task,
             )
         }
     };
+    if let Some(t) = metrics_task {
+        t.abort();
+    }
+    links.shutdown(LINK_GRACE).await;
     let (udp_sent, udp_errors) = out.udp_counts();
     out.finish()?;
     Ok(ServeSummary {
@@ -218,7 +317,38 @@ pub async fn serve(
         udp_errors,
         datagrams_in,
         datagrams_dropped,
+        links: registry.snapshot(),
     })
+}
+
+/// Per sensor (datagrams, last arrival), datagrams in, datagrams dropped.
+type InputCounts<'a> = (&'a [(u64, Option<Timestamp>)], u64, u64);
+
+/// Refreshes the status the metrics endpoint and the health check read.
+fn publish(
+    status: &health::SharedStatus,
+    pipeline: &Pipeline,
+    now: Timestamp,
+    inputs: Option<InputCounts<'_>>,
+) {
+    let feed_alive = match &pipeline.config().signal {
+        crate::signal::SignalController::Feed(f) => {
+            Some(f.states_at(now, &mut Vec::new()) != crate::signal::ControllerMode::Unknown)
+        }
+        _ => None,
+    };
+    let mut st = status.lock().unwrap_or_else(|p| p.into_inner());
+    st.stats.clone_from(pipeline.stats());
+    st.tracks = pipeline.world().objects.len();
+    st.signal_feed_alive = feed_alive;
+    if let Some((seen, received, dropped)) = inputs {
+        for (s, (n, last)) in st.sensors.iter_mut().zip(seen) {
+            s.datagrams = *n;
+            s.last_input = *last;
+        }
+        st.datagrams_in = received;
+        st.datagrams_dropped = dropped;
+    }
 }
 
 #[cfg(unix)]
