@@ -52,6 +52,9 @@ pub struct Scenario {
     /// Ground-truth conflicts, labelled for evaluating the hazard detectors.
     #[serde(default)]
     pub conflicts: Vec<ConflictLabel>,
+    /// The traffic-control-centre feed (MQTT); none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcc: Option<crate::tcc::config::TccConfig>,
 }
 
 /// A labelled situation: what a detector must (or must not) warn of, about whom, and when
@@ -691,6 +694,9 @@ impl Scenario {
         self.check_map()?;
         self.check_signal()?;
         self.hazards.validate()?;
+        if let Some(t) = &self.tcc {
+            t.validate()?;
+        }
         for (i, c) in self.conflicts.iter().enumerate() {
             let k = |f: &str| format!("conflicts[{i}].{f}");
             finite(&k("time_s"), c.time_s)?;

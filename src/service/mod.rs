@@ -9,8 +9,10 @@
 //!   in their wire formats, paced in real time, so a site (and a test) exercises the live
 //!   path without a road.
 
+pub mod tcc;
+
 use crate::clock::{Clock, SystemClock};
-use crate::link::sinks::Outputs;
+use crate::link::sinks::{Outputs, Tee};
 use crate::pipeline::driver::{ScenarioDriver, Sink};
 use crate::pipeline::{Pipeline, PipelineConfig, PipelineStats};
 use crate::scenario::Scenario;
@@ -128,17 +130,34 @@ pub async fn serve(
     let mut out = Outputs::for_scenario(s, opts)?;
     let clock = SystemClock;
     let epoch = clock.now();
+    // Every link's counters, for the TCC health feed (and the metrics endpoint).
+    let links = crate::link::stats::LinkRegistry::default();
+    let mut tcc =
+        tcc::TccTap::start(s, &links, epoch).map_err(|e| crate::link::sinks::OutputError {
+            what: "TCC feed",
+            target: s.tcc.as_ref().map_or(String::new(), |t| t.broker.clone()),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    let never = Timestamp::from_micros(i64::MAX);
     let (stats, datagrams_in, datagrams_dropped) = match inputs {
         Inputs::Simulated => {
             let mut driver = ScenarioDriver::new(s, epoch)?.without_evaluation();
             let mut sink = out.sink();
             tokio::pin!(shutdown);
             loop {
+                let wake = driver.next_time().min(tcc.poll_timeout().unwrap_or(never));
                 tokio::select! {
-                    _ = sleep_until(&clock, driver.next_time()) => {}
+                    _ = sleep_until(&clock, wake) => {}
+                    cmd = tcc.next_command() => {
+                        tcc.handle_command(clock.now(), &cmd, driver.pipeline_mut(), reload_from);
+                    }
                     _ = &mut shutdown => break,
                 }
-                driver.step(clock.now(), &mut sink);
+                let now = clock.now();
+                driver.step(now, &mut Tee(vec![&mut sink, &mut tcc]));
+                if tcc.poll_timeout().is_some_and(|t| t <= now) {
+                    tcc.handle_timeout(now, driver.pipeline());
+                }
             }
             (driver.pipeline().stats().clone(), 0, 0)
         }
@@ -182,13 +201,17 @@ pub async fn serve(
             loop {
                 let wake = pipeline
                     .poll_timeout()
-                    .unwrap_or(Timestamp::from_micros(i64::MAX));
+                    .unwrap_or(never)
+                    .min(tcc.poll_timeout().unwrap_or(never));
                 tokio::select! {
                     Some((source, bytes)) = rx.recv() => match source {
                         Source::Sensor(i) => pipeline.handle_datagram(clock.now(), i, &bytes),
                         Source::SignalController => pipeline.handle_signal_feed(clock.now(), &bytes),
                     },
                     _ = sleep_until(&clock, wake) => pipeline.handle_timeout(clock.now()),
+                    cmd = tcc.next_command() => {
+                        tcc.handle_command(clock.now(), &cmd, &mut pipeline, reload_from);
+                    }
                     true = next_hangup(&mut hangups) => {
                         if let Some(path) = reload_from {
                             let outcome = Scenario::load(path)
@@ -199,7 +222,11 @@ pub async fn serve(
                     }
                     _ = &mut shutdown => break,
                 }
-                drain(&mut pipeline, &mut sink);
+                drain(&mut pipeline, &mut Tee(vec![&mut sink, &mut tcc]));
+                let now = clock.now();
+                if tcc.poll_timeout().is_some_and(|t| t <= now) {
+                    tcc.handle_timeout(now, &pipeline);
+                }
             }
             tasks.iter().for_each(|t| t.abort());
             (
@@ -209,6 +236,7 @@ pub async fn serve(
             )
         }
     };
+    tcc.close().await;
     let (udp_sent, udp_errors) = out.udp_counts();
     out.finish()?;
     Ok(ServeSummary {

@@ -313,6 +313,20 @@ pub fn rsi(
     now: Timestamp,
     msg_cnt: u32,
 ) -> Option<crate::v2x::cn::rsi::Rsi> {
+    rsi_with_external(site, hazards, codes, Vec::new(), now, msg_cnt)
+}
+
+/// [`rsi`] with the traffic-control centre's events in force (`external`, already RSI road
+/// events) beside the hazards: all ranked by priority, a hazard first on a tie, at most 8.
+/// An external event whose RSI id a hazard uses takes the next free one for this message.
+pub fn rsi_with_external(
+    site: &SiteIdentity,
+    hazards: &[&crate::hazard::Hazard],
+    codes: &crate::hazard::RsiEventTypes,
+    external: Vec<crate::v2x::cn::rsi::RoadEvent>,
+    now: Timestamp,
+    msg_cnt: u32,
+) -> Option<crate::v2x::cn::rsi::Rsi> {
     use crate::v2x::cn::rsi::{Description, EventSource, RoadEvent, Rsi, Scope};
     let anchor = site.frame.anchor();
     let mut ranked: Vec<&&crate::hazard::Hazard> = hazards
@@ -346,6 +360,7 @@ pub fn rsi(
             })
         })
         .collect();
+    let events = merge_external(events, external);
     (!events.is_empty()).then(|| Rsi {
         msg_cnt,
         minute_of_year: Some(now.minute_of_year()),
@@ -354,4 +369,38 @@ pub fn rsi(
         events,
         signs: Vec::new(),
     })
+}
+
+/// Hazard events (ranked already) and external ones, by priority (hazards first on a tie),
+/// at most 8, with distinct RSI ids.
+fn merge_external(
+    hazards: Vec<crate::v2x::cn::rsi::RoadEvent>,
+    external: Vec<crate::v2x::cn::rsi::RoadEvent>,
+) -> Vec<crate::v2x::cn::rsi::RoadEvent> {
+    if external.is_empty() {
+        return hazards;
+    }
+    let prio = |e: &crate::v2x::cn::rsi::RoadEvent| e.scope.priority.unwrap_or(0);
+    let mut all: Vec<(bool, crate::v2x::cn::rsi::RoadEvent)> = hazards
+        .into_iter()
+        .map(|e| (false, e))
+        .chain(external.into_iter().map(|e| (true, e)))
+        .collect();
+    // Stable: hazards keep their order and come before external events of equal priority.
+    all.sort_by(|(xa, a), (xb, b)| prio(b).cmp(&prio(a)).then(xa.cmp(xb)));
+    all.truncate(8);
+    let mut used: Vec<u8> = all.iter().filter(|(x, _)| !x).map(|(_, e)| e.id).collect();
+    all.into_iter()
+        .map(|(ext, mut e)| {
+            if ext {
+                if used.contains(&e.id) {
+                    if let Some(free) = (0..=255u8).rev().find(|i| !used.contains(i)) {
+                        e.id = free;
+                    }
+                }
+                used.push(e.id);
+            }
+            e
+        })
+        .collect()
 }
