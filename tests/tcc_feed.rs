@@ -74,6 +74,7 @@ impl Subscriber {
             o.set_credentials(u, p);
         }
         let (client, mut el) = AsyncClient::new(o, 64);
+        let id2 = id.to_string();
         let (tx, rx) = mpsc::unbounded_channel();
         let (sub_tx, mut sub_rx) = mpsc::unbounded_channel();
         tokio::spawn(async move {
@@ -85,6 +86,9 @@ impl Subscriber {
                     }
                     Ok(MqttEvent::Incoming(Packet::SubAck(_))) => {
                         let _ = sub_tx.send(());
+                    }
+                    Ok(MqttEvent::Incoming(Packet::ConnAck(c))) if !c.session_present => {
+                        eprintln!("subscriber {id2}: new session");
                     }
                     Ok(_) => {}
                     Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
@@ -148,10 +152,10 @@ fn event(i: u64) -> Publish {
     }
 }
 
-/// Every kind of message the feed makes, from a replay of a hazard scenario on the virtual
-/// clock (no broker needed), matches the schema; and each kind is really there.
-#[test]
-fn feed_messages_match_the_schema() {
+type ByTopic = std::collections::BTreeMap<Topic, Vec<Vec<u8>>>;
+
+/// The feed of a replay of `name` on the virtual clock (no broker), at the default rates.
+fn feed_of(name: &str) -> (ByTopic, f64) {
     struct Events(Vec<Event>);
     impl Sink for Events {
         fn transmit(&mut self, _tx: &Transmit) {}
@@ -159,11 +163,11 @@ fn feed_messages_match_the_schema() {
             self.0.push(ev.clone());
         }
     }
-    let s = scenario("scenarios/hazards/blos_crossing.toml");
+    let s = scenario(name);
     let start = s.start();
     let mut driver = ScenarioDriver::new(&s, start).expect("driver");
     let cfg = FeedConfig {
-        site_id: "blos".into(),
+        site_id: "replay".into(),
         tracks_hz: 2.0,
         spat_hz: 1.0,
         health_period_s: 5.0,
@@ -190,47 +194,72 @@ fn feed_messages_match_the_schema() {
     let bad = roadsight::tcc::command::CommandError::new("event.area.radius_m", "must be > 0");
     feed.reply(now, Some("r-1"), Ok(()));
     feed.reply(now, None, Err(&bad));
-    let mut by_topic: std::collections::BTreeMap<Topic, Vec<Vec<u8>>> = Default::default();
+    let mut by_topic = ByTopic::default();
     while let Some(p) = feed.poll_publish() {
         by_topic.entry(p.topic).or_default().push(p.payload);
     }
-    let text = |t: Topic| -> String {
-        by_topic
-            .get(&t)
-            .map(|v| {
-                v.iter()
-                    .map(|p| String::from_utf8_lossy(p).into_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    assert!(
-        text(Topic::Tracks).contains("\"lat_deg\""),
-        "tracks with positions"
-    );
-    assert!(
-        text(Topic::Events).contains("\"phase\":\"start\""),
-        "a hazard start"
-    );
-    assert!(
-        text(Topic::Events).contains("\"phase\":\"end\""),
-        "a hazard end"
-    );
-    assert!(
-        text(Topic::Spat).contains("\"likely_end\""),
-        "signal timing"
-    );
-    assert!(
-        text(Topic::Health).contains("\"rsu-1\""),
-        "link status in health"
-    );
-    assert_eq!(by_topic.get(&Topic::CmdReply).map(Vec::len), Some(2));
-    let all: Vec<Vec<u8>> = by_topic.into_values().flatten().collect();
-    validate(&all, None);
-    // The schema refuses what it should: a track without its covariance.
-    let broken = String::from_utf8_lossy(&all[0]).replace("\"covariance\"", "\"cov\"");
-    let (code, _, _) = common::run_tool("validate_json.py", &[SCHEMA], &format!("{broken}\n"));
-    assert_ne!(code, 0, "a broken message passed the schema");
+    (by_topic, s.run.duration_s)
+}
+
+/// Every kind of message the feed makes, from replays of hazard scenarios, matches the
+/// schema; and each kind is really there. Prints the message sizes (docs/tcc-feed.md uses
+/// them for the broker sizing): `cargo test --test tcc_feed feed_messages -- --nocapture`.
+#[test]
+fn feed_messages_match_the_schema() {
+    for name in [
+        "scenarios/hazards/blos_crossing.toml",
+        "scenarios/hazards/rush_hour.toml",
+    ] {
+        let (by_topic, duration_s) = feed_of(name);
+        let text = |t: Topic| -> String {
+            by_topic
+                .get(&t)
+                .map(|v| {
+                    v.iter()
+                        .map(|p| String::from_utf8_lossy(p).into_owned())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert!(
+            text(Topic::Tracks).contains("\"lat_deg\""),
+            "{name}: tracks with positions"
+        );
+        assert!(
+            text(Topic::Events).contains("\"phase\":\"start\""),
+            "{name}: a hazard start"
+        );
+        assert!(
+            text(Topic::Spat).contains("\"likely_end\""),
+            "{name}: signal timing"
+        );
+        assert!(
+            text(Topic::Health).contains("\"rsu-1\""),
+            "{name}: link status in health"
+        );
+        assert_eq!(by_topic.get(&Topic::CmdReply).map(Vec::len), Some(2));
+        for (t, v) in &by_topic {
+            let total: usize = v.iter().map(Vec::len).sum();
+            let max = v.iter().map(Vec::len).max().unwrap_or(0);
+            eprintln!(
+                "{name}: {}: {} messages in {duration_s} s, mean {} B, max {max} B",
+                t.suffix(),
+                v.len(),
+                total / v.len().max(1)
+            );
+        }
+        let all: Vec<Vec<u8>> = by_topic.into_values().flatten().collect();
+        validate(&all, None);
+        // The schema refuses what it should: a track without its covariance.
+        let with_track = all
+            .iter()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .find(|p| p.contains("\"covariance\""))
+            .expect("a track");
+        let broken = with_track.replace("\"covariance\"", "\"cov\"");
+        let (code, _, _) = common::run_tool("validate_json.py", &[SCHEMA], &format!("{broken}\n"));
+        assert_ne!(code, 0, "a broken message passed the schema");
+    }
 }
 
 /// The command examples in docs/tcc-feed.md are valid against the command schema, and
@@ -307,6 +336,13 @@ fn broker_restart_loses_no_event_and_keeps_order() {
         })
         .await;
         let seqs: Vec<u64> = got.iter().map(|(_, p)| seq_of(p)).collect();
+        if seqs.len() < 300 {
+            eprintln!("link: {:?}", registry.snapshot());
+            eprintln!(
+                "broker log: {}",
+                std::fs::read_to_string(broker.path("mosquitto.log")).unwrap_or_default()
+            );
+        }
         assert_in_order_without_loss(&seqs, 300);
         let snap = &registry.snapshot()[0];
         assert!(snap.up);
@@ -430,13 +466,15 @@ fn service_answers_commands_and_sends_tcc_events_in_rsi() {
         assert!(h.contains("\"kind\":\"mqtt\""), "the MQTT link reports itself: {h}");
 
         let cmd = "roadsight/test-site/cmd";
-        let bad = r#"{"version":1,"request_id":"bad-1","command":"publish_rsi","event":{"id":"x","type":"road_works","event_type":401,"end":"2099-01-01T00:00:00Z","area":{"centre":{"lat_deg":"NaN","lon_deg":121.4737},"radius_m":50}}}"#;
+        let end = roadsight::clock::Clock::now(&roadsight::clock::SystemClock).add_secs(600.0);
+        let bad = format!(
+            r#"{{"version":1,"request_id":"bad-1","command":"publish_rsi","event":{{"id":"x","type":"road_works","event_type":401,"end":"{end}","area":{{"centre":{{"lat_deg":"NaN","lon_deg":121.4737}},"radius_m":50}}}}}}"#
+        );
         sub.client.publish(cmd, QoS::AtLeastOnce, false, bad).await.expect("publish");
         let reply = wait_reply(&mut sub, &mut got, "bad-1").await;
         assert_eq!(reply["ok"], false, "{reply}");
         assert_eq!(reply["error"]["field"], "event.area.centre.lat_deg", "{reply}");
 
-        let end = roadsight::clock::Clock::now(&roadsight::clock::SystemClock).add_secs(600.0);
         let good = format!(
             r#"{{"version":1,"request_id":"good-1","command":"publish_rsi","event":{{"id":"rw-7","type":"road_works","event_type":401,"end":"{}","area":{{"centre":{{"lat_deg":{},"lon_deg":{}}},"radius_m":80}},"priority":5,"description":"lane 2 closed"}}}}"#,
             end, anchor.lat_deg, anchor.lon_deg
@@ -475,7 +513,12 @@ fn service_answers_commands_and_sends_tcc_events_in_rsi() {
             .collect();
         assert!(events.contains(r#""category":"tcc","action":"published","id":"rw-7""#), "{events}");
         assert!(events.contains(r#""action":"withdrawn""#), "{events}");
-        let all: Vec<Vec<u8>> = got.iter().map(|(_, p)| p.clone()).collect();
+        // What the site published (the subscription also sees the TCC's own commands).
+        let all: Vec<Vec<u8>> = got
+            .iter()
+            .filter(|(t, _)| !t.ends_with("/cmd"))
+            .map(|(_, p)| p.clone())
+            .collect();
         validate(&all, None);
         let _ = stop_tx.send(());
     });
@@ -637,4 +680,102 @@ fn password_and_acl_are_honoured() {
     });
     let _ = std::fs::remove_dir_all(&qdir);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Sans-IO, on the virtual clock: a TCC event is in RSI exactly while its window is open,
+/// then its expiry is an event; a withdrawn one stops at once.
+#[test]
+fn tcc_event_is_on_air_exactly_in_its_window() {
+    struct Rsi(Vec<(Timestamp, Vec<u16>)>, Vec<Event>);
+    impl Sink for Rsi {
+        fn transmit(&mut self, tx: &Transmit) {
+            if tx.kind != roadsight::pipeline::MessageKind::Rsi {
+                return;
+            }
+            let f = roadsight::v2x::cn::decode_frame(&tx.bytes).expect("RSI decodes");
+            if let Some(roadsight::v2x::cn::CnMessage::Rsi(r)) =
+                roadsight::v2x::cn::CnMessage::from_frame(&f)
+            {
+                self.0
+                    .push((tx.time, r.events.iter().map(|e| e.event_type).collect()));
+            }
+        }
+        fn event(&mut self, ev: &Event) {
+            self.1.push(ev.clone());
+        }
+    }
+    let s = scenario("scenarios/default.toml");
+    let start = s.start();
+    let frame = roadsight::geo::SiteFrame::new(s.site.anchor);
+    let mut driver = ScenarioDriver::new(&s, start)
+        .expect("driver")
+        .without_evaluation();
+    let cmd = |text: String, now| {
+        roadsight::tcc::command::parse(text.as_bytes(), now, &frame)
+            .map(|r| r.command)
+            .unwrap_or_else(|e| panic!("{:?}", e.error))
+    };
+    let (lat, lon) = (s.site.anchor.lat_deg, s.site.anchor.lon_deg);
+    let event = |id: &str, code: u16, from: f64, to: f64| {
+        format!(
+            r#"{{"version":1,"command":"publish_rsi","event":{{"id":"{id}","type":"accident","event_type":{code},"start":"{}","end":"{}","area":{{"centre":{{"lat_deg":{lat},"lon_deg":{lon}}},"radius_m":40}}}}}}"#,
+            start.add_secs(from),
+            start.add_secs(to)
+        )
+    };
+    let mut sink = Rsi(Vec::new(), Vec::new());
+    driver.step(start, &mut sink);
+    let p = driver.pipeline_mut();
+    assert_eq!(
+        p.handle_command(start, cmd(event("acc-1", 101, 2.0, 5.0), start)),
+        Ok(())
+    );
+    assert_eq!(
+        p.handle_command(start, cmd(event("acc-2", 102, 0.0, 60.0), start)),
+        Ok(())
+    );
+    let mut now = start;
+    while now < start.add_secs(8.0) {
+        now = now.add_secs(0.05);
+        driver.step(now, &mut sink);
+        if now == start.add_secs(6.0) {
+            let w = r#"{"version":1,"command":"withdraw_rsi","event_id":"acc-2"}"#.to_string();
+            assert_eq!(
+                driver.pipeline_mut().handle_command(now, cmd(w, now)),
+                Ok(())
+            );
+        }
+    }
+    let with = |code: u16| -> Vec<f64> {
+        sink.0
+            .iter()
+            .filter(|(_, codes)| codes.contains(&code))
+            .map(|(t, _)| t.secs_since(start))
+            .collect()
+    };
+    let acc1 = with(101);
+    let acc2 = with(102);
+    assert!(!acc1.is_empty() && !acc2.is_empty(), "{:?}", sink.0);
+    // RSI goes with the RSM cycle (10 Hz): inside [2, 5) and [0, 6).
+    assert!(acc1.iter().all(|t| (2.0..5.0).contains(t)), "{acc1:?}");
+    assert!(acc1[0] < 2.2 && acc1[acc1.len() - 1] > 4.8, "{acc1:?}");
+    assert!(acc2.iter().all(|t| *t < 6.05), "{acc2:?}");
+    assert!(acc2[acc2.len() - 1] > 5.8, "{acc2:?}");
+    let tcc: Vec<String> = sink
+        .1
+        .iter()
+        .filter_map(|e| match e {
+            Event::TccEvent { action, id, .. } => Some(format!("{action:?} {id}")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        tcc,
+        [
+            "Published acc-1",
+            "Published acc-2",
+            "Expired acc-1",
+            "Withdrawn acc-2"
+        ]
+    );
 }

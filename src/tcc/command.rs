@@ -281,17 +281,18 @@ fn parse_area(v: Option<&Value>, site: &SiteFrame) -> R<Area> {
         (Some(c), None) => {
             only_keys(a, "event.area.", &[&["centre", "radius_m"]])?;
             let centre = point(c, "event.area.centre", site)?;
-            let radius_m =
-                match a.get("radius_m").map(Value::as_f64) {
-                    Some(Some(r)) if r.is_finite() && r > 0.0 && r <= MAX_RADIUS_M => r,
-                    Some(_) => return Err(CommandError::new(
+            let radius_m = match a.get("radius_m").map(Value::as_f64) {
+                Some(Some(r)) if r.is_finite() && r > 0.0 && r <= MAX_RADIUS_M => r,
+                Some(_) => {
+                    return Err(CommandError::new(
                         "event.area.radius_m",
                         format!(
                             "must be a finite number of metres above 0 and at most {MAX_RADIUS_M}"
                         ),
-                    )),
-                    None => return Err(CommandError::new("event.area.radius_m", "missing")),
-                };
+                    ))
+                }
+                None => return Err(CommandError::new("event.area.radius_m", "missing")),
+            };
             Ok(Area::Circle { centre, radius_m })
         }
         (None, Some(p)) => {

@@ -60,6 +60,13 @@ impl Broker {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("broker dir");
+        // Started as root, mosquitto drops to its own user: it must be able to write its
+        // persistence file and log here.
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777))
+                .expect("broker dir permissions");
+        }
         let port = free_port();
         let conf = dir.join("mosquitto.conf");
         let text = format!(

@@ -404,3 +404,42 @@ fn merge_external(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::merge_external;
+    use crate::v2x::cn::rsi::{EventSource, RoadEvent, Scope};
+
+    fn ev(id: u8, code: u16, priority: u8) -> RoadEvent {
+        RoadEvent {
+            id,
+            event_type: code,
+            source: EventSource::Detection,
+            radius_m: None,
+            confidence: None,
+            scope: Scope {
+                priority: Some(priority),
+                ..Scope::default()
+            },
+        }
+    }
+
+    #[test]
+    fn external_events_share_the_eight_slots_by_priority_with_distinct_ids() {
+        let hazards = vec![ev(255, 901, 6), ev(3, 902, 2)];
+        let external: Vec<RoadEvent> = (0..8)
+            .map(|i| ev(255 - i, 401 + u16::from(i), 2 + i % 5))
+            .collect();
+        let merged = merge_external(hazards, external);
+        assert_eq!(merged.len(), 8);
+        let prio: Vec<u8> = merged.iter().filter_map(|e| e.scope.priority).collect();
+        assert!(prio.windows(2).all(|w| w[0] >= w[1]), "{prio:?}");
+        // The priority-6 hazard is first, before the priority-6 external event.
+        assert_eq!(merged[0].event_type, 901);
+        // The ids are distinct even though an external one had the hazard's id.
+        let mut ids: Vec<u8> = merged.iter().map(|e| e.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 8);
+    }
+}
