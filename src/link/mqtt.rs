@@ -12,6 +12,9 @@
 //! - Commands from `roadsight/{site}/cmd` come out of [`MqttLink::commands`] as raw bytes,
 //!   for the service to check and apply.
 //!
+//! The queue's appends are small writes to the page cache (no fsync per message), so the
+//! task can share the service's thread without holding the pipeline up.
+//!
 //! Each connection is a fresh rumqttc client and event loop with a clean session: after a
 //! failure nothing stale can be sent or acknowledged on the new one, and everything not
 //! acknowledged is sent again from the queue (at-least-once; consumers deduplicate by
@@ -74,6 +77,8 @@ impl MqttLink {
     pub fn spawn(cfg: &TccConfig, registry: &LinkRegistry) -> Result<Self, MqttError> {
         let options = options(cfg)?;
         let queue = DiskQueue::open(&cfg.queue_dir, cfg.queue_max_bytes)?;
+        // The disk queue is bounded in bytes; in messages it holds at most its size over the
+        // smallest record the feed writes (a command reply, about 250 bytes with its header).
         let stats = LinkStats::new(
             &format!("tcc {}", cfg.broker),
             "mqtt",
