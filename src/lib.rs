@@ -17,6 +17,7 @@ pub mod scenario;
 pub mod sensor;
 pub mod service;
 pub mod signal;
+pub mod tcc;
 pub mod time;
 pub mod v2x;
 pub mod world;

@@ -5,6 +5,8 @@
 //! queue for a push, so a slow or dead link never stalls the pipeline. Each link counts
 //! per message type in its [`stats::LinkStats`], registered in one [`stats::LinkRegistry`].
 
+pub mod diskq;
+pub mod mqtt;
 pub mod pcap;
 pub mod queue;
 pub mod rsu;

@@ -137,6 +137,11 @@ impl ScenarioDriver {
         &self.pipeline
     }
 
+    /// For inputs beside the sensors (TCC commands, reloads).
+    pub fn pipeline_mut(&mut self) -> &mut Pipeline {
+        &mut self.pipeline
+    }
+
     pub fn evaluation(&self) -> &Evaluation {
         &self.eval
     }

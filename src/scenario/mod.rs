@@ -59,6 +59,9 @@ pub struct Scenario {
     /// Live: the metrics and health endpoint.
     #[serde(default)]
     pub metrics: links::MetricsSpec,
+    /// The traffic-control-centre feed (MQTT); none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcc: Option<crate::tcc::config::TccConfig>,
 }
 
 /// A labelled situation: what a detector must (or must not) warn of, about whom, and when
@@ -705,6 +708,9 @@ impl Scenario {
         self.check_signal()?;
         links::check(&self.links, &self.metrics)?;
         self.hazards.validate()?;
+        if let Some(t) = &self.tcc {
+            t.validate()?;
+        }
         for (i, c) in self.conflicts.iter().enumerate() {
             let k = |f: &str| format!("conflicts[{i}].{f}");
             finite(&k("time_s"), c.time_s)?;

@@ -14,8 +14,10 @@
 pub mod health;
 pub mod metrics;
 
+pub mod tcc;
+
 use crate::clock::{Clock, SystemClock};
-use crate::link::sinks::Outputs;
+use crate::link::sinks::{Outputs, Tee};
 use crate::pipeline::driver::{ScenarioDriver, Sink};
 use crate::pipeline::{Pipeline, PipelineConfig, PipelineStats};
 use crate::scenario::Scenario;
@@ -190,10 +192,18 @@ pub async fn serve(
     let mut out = Outputs::for_scenario(s, opts)?;
     let clock = SystemClock;
     let epoch = clock.now();
+    // Every link's counters, for the metrics endpoint and the TCC health feed.
     let registry = crate::link::stats::LinkRegistry::default();
     let mut links = crate::link::Links::start(&s.links, &registry);
     let status: health::SharedStatus =
         std::sync::Arc::new(std::sync::Mutex::new(health::ServiceStatus::new(s, epoch)));
+    let mut tcc =
+        tcc::TccTap::start(s, &registry, epoch).map_err(|e| crate::link::sinks::OutputError {
+            what: "TCC feed",
+            target: s.tcc.as_ref().map_or(String::new(), |t| t.broker.clone()),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    let never = Timestamp::from_micros(i64::MAX);
     let (stats, datagrams_in, datagrams_dropped, metrics_task) = match inputs {
         Inputs::Simulated => {
             let metrics_task = start_metrics(bind_metrics(s)?, &status, &registry)?;
@@ -203,12 +213,19 @@ pub async fn serve(
             tokio::pin!(shutdown);
             let mut published = Timestamp::from_micros(i64::MIN);
             loop {
+                let wake = driver.next_time().min(tcc.poll_timeout().unwrap_or(never));
                 tokio::select! {
-                    _ = sleep_until(&clock, driver.next_time()) => {}
+                    _ = sleep_until(&clock, wake) => {}
+                    cmd = tcc.next_command() => {
+                        tcc.handle_command(clock.now(), &cmd, driver.pipeline_mut(), reload_from);
+                    }
                     _ = &mut shutdown => break,
                 }
                 let now = clock.now();
-                driver.step(now, &mut sink);
+                driver.step(now, &mut Tee(vec![&mut sink, &mut tcc]));
+                if tcc.poll_timeout().is_some_and(|t| t <= now) {
+                    tcc.handle_timeout(now, driver.pipeline());
+                }
                 if now.micros().saturating_sub(published.micros()) >= STATUS_EVERY_US {
                     published = now;
                     publish(&status, driver.pipeline(), now, None);
@@ -260,7 +277,8 @@ pub async fn serve(
             loop {
                 let wake = pipeline
                     .poll_timeout()
-                    .unwrap_or(Timestamp::from_micros(i64::MAX));
+                    .unwrap_or(never)
+                    .min(tcc.poll_timeout().unwrap_or(never));
                 tokio::select! {
                     Some((source, bytes)) = rx.recv() => match source {
                         Source::Sensor(i) => {
@@ -273,6 +291,9 @@ pub async fn serve(
                         Source::SignalController => pipeline.handle_signal_feed(clock.now(), &bytes),
                     },
                     _ = sleep_until(&clock, wake) => pipeline.handle_timeout(clock.now()),
+                    cmd = tcc.next_command() => {
+                        tcc.handle_command(clock.now(), &cmd, &mut pipeline, reload_from);
+                    }
                     true = next_hangup(&mut hangups) => {
                         if let Some(path) = reload_from {
                             let outcome = Scenario::load(path)
@@ -283,8 +304,11 @@ pub async fn serve(
                     }
                     _ = &mut shutdown => break,
                 }
-                drain(&mut pipeline, &mut sink);
+                drain(&mut pipeline, &mut Tee(vec![&mut sink, &mut tcc]));
                 let now = clock.now();
+                if tcc.poll_timeout().is_some_and(|t| t <= now) {
+                    tcc.handle_timeout(now, &pipeline);
+                }
                 if now.micros().saturating_sub(published.micros()) >= STATUS_EVERY_US {
                     published = now;
                     let inputs = (
@@ -308,6 +332,7 @@ pub async fn serve(
         t.abort();
     }
     links.shutdown(LINK_GRACE).await;
+    tcc.close().await;
     let (udp_sent, udp_errors) = out.udp_counts();
     out.finish()?;
     Ok(ServeSummary {

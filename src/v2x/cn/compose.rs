@@ -313,6 +313,20 @@ pub fn rsi(
     now: Timestamp,
     msg_cnt: u32,
 ) -> Option<crate::v2x::cn::rsi::Rsi> {
+    rsi_with_external(site, hazards, codes, Vec::new(), now, msg_cnt)
+}
+
+/// [`rsi`] with the traffic-control centre's events in force (`external`, already RSI road
+/// events) beside the hazards: all ranked by priority, a hazard first on a tie, at most 8.
+/// An external event whose RSI id a hazard uses takes the next free one for this message.
+pub fn rsi_with_external(
+    site: &SiteIdentity,
+    hazards: &[&crate::hazard::Hazard],
+    codes: &crate::hazard::RsiEventTypes,
+    external: Vec<crate::v2x::cn::rsi::RoadEvent>,
+    now: Timestamp,
+    msg_cnt: u32,
+) -> Option<crate::v2x::cn::rsi::Rsi> {
     use crate::v2x::cn::rsi::{Description, EventSource, RoadEvent, Rsi, Scope};
     let anchor = site.frame.anchor();
     let mut ranked: Vec<&&crate::hazard::Hazard> = hazards
@@ -346,6 +360,7 @@ pub fn rsi(
             })
         })
         .collect();
+    let events = merge_external(events, external);
     (!events.is_empty()).then(|| Rsi {
         msg_cnt,
         minute_of_year: Some(now.minute_of_year()),
@@ -354,4 +369,77 @@ pub fn rsi(
         events,
         signs: Vec::new(),
     })
+}
+
+/// Hazard events (ranked already) and external ones, by priority (hazards first on a tie),
+/// at most 8, with distinct RSI ids.
+fn merge_external(
+    hazards: Vec<crate::v2x::cn::rsi::RoadEvent>,
+    external: Vec<crate::v2x::cn::rsi::RoadEvent>,
+) -> Vec<crate::v2x::cn::rsi::RoadEvent> {
+    if external.is_empty() {
+        return hazards;
+    }
+    let prio = |e: &crate::v2x::cn::rsi::RoadEvent| e.scope.priority.unwrap_or(0);
+    let mut all: Vec<(bool, crate::v2x::cn::rsi::RoadEvent)> = hazards
+        .into_iter()
+        .map(|e| (false, e))
+        .chain(external.into_iter().map(|e| (true, e)))
+        .collect();
+    // Stable: hazards keep their order and come before external events of equal priority.
+    all.sort_by(|(xa, a), (xb, b)| prio(b).cmp(&prio(a)).then(xa.cmp(xb)));
+    all.truncate(8);
+    let mut used: Vec<u8> = all.iter().filter(|(x, _)| !x).map(|(_, e)| e.id).collect();
+    all.into_iter()
+        .map(|(ext, mut e)| {
+            if ext {
+                if used.contains(&e.id) {
+                    if let Some(free) = (0..=255u8).rev().find(|i| !used.contains(i)) {
+                        e.id = free;
+                    }
+                }
+                used.push(e.id);
+            }
+            e
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_external;
+    use crate::v2x::cn::rsi::{EventSource, RoadEvent, Scope};
+
+    fn ev(id: u8, code: u16, priority: u8) -> RoadEvent {
+        RoadEvent {
+            id,
+            event_type: code,
+            source: EventSource::Detection,
+            radius_m: None,
+            confidence: None,
+            scope: Scope {
+                priority: Some(priority),
+                ..Scope::default()
+            },
+        }
+    }
+
+    #[test]
+    fn external_events_share_the_eight_slots_by_priority_with_distinct_ids() {
+        let hazards = vec![ev(255, 901, 6), ev(3, 902, 2)];
+        let external: Vec<RoadEvent> = (0..8)
+            .map(|i| ev(255 - i, 401 + u16::from(i), 2 + i % 5))
+            .collect();
+        let merged = merge_external(hazards, external);
+        assert_eq!(merged.len(), 8);
+        let prio: Vec<u8> = merged.iter().filter_map(|e| e.scope.priority).collect();
+        assert!(prio.windows(2).all(|w| w[0] >= w[1]), "{prio:?}");
+        // The priority-6 hazard is first, before the priority-6 external event.
+        assert_eq!(merged[0].event_type, 901);
+        // The ids are distinct even though an external one had the hazard's id.
+        let mut ids: Vec<u8> = merged.iter().map(|e| e.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 8);
+    }
 }
