@@ -6,6 +6,7 @@
 //! Loading checks everything once (as ripgrep turns low-level flags into a checked config):
 //! an error names the file, the key path and the reason.
 
+pub mod sumo;
 pub mod truth;
 
 use crate::geo::{Enu, GeoPoint};
