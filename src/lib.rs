@@ -19,4 +19,5 @@ pub mod service;
 pub mod signal;
 pub mod time;
 pub mod v2x;
+pub mod viz;
 pub mod world;

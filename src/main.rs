@@ -88,6 +88,13 @@ enum Command {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+        /// Draw a top-down picture (SVG) of one moment: map, signals, sensors, detections,
+        /// tracks, ground truth and hazards.
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<PathBuf>,
+        /// The moment of --snapshot, seconds into the scenario (default: its middle).
+        #[arg(long, value_name = "S", requires = "snapshot")]
+        at: Option<f64>,
     },
     /// Replay a scenario and measure the tracking against its ground truth: GOSPA, MOTA,
     /// MOTP, IDF1, ID switches, position and speed RMSE per class, share tracked.
@@ -269,6 +276,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             events,
             export,
             json,
+            snapshot,
+            at,
         } => {
             let (s, name) = load(scenario.as_deref())?;
             let opts = roadsight::replay::RunOptions {
@@ -277,7 +286,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 event_log: events,
                 export,
             };
-            let summary = roadsight::replay::run(&s, &name, &opts)?;
+            let summary = match snapshot {
+                None => roadsight::replay::run(&s, &name, &opts)?,
+                Some(path) => {
+                    use roadsight::viz::{svg, SnapshotTap};
+                    let at = at.unwrap_or(s.run.duration_s / 2.0);
+                    anyhow::ensure!(
+                        at.is_finite() && at >= 0.0 && at < s.run.duration_s,
+                        "--at {at}: not within the scenario's 0..{} s",
+                        s.run.duration_s
+                    );
+                    let mut tap = SnapshotTap::new(at);
+                    let summary = roadsight::replay::run_tapped(&s, &name, &opts, Some(&mut tap))?;
+                    let scene = tap
+                        .scene()
+                        .with_context(|| format!("no world-model update at or after {at} s"))?;
+                    let picture = svg::render(&s, scene, &name, &svg::SvgOptions::default());
+                    std::fs::write(&path, picture)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    summary
+                }
+            };
             if json {
                 println!("{}", serde_json::to_string_pretty(&summary)?);
             } else {
