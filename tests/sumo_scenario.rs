@@ -181,7 +181,7 @@ fn imports_a_bundled_network_and_a_geo_referenced_osm_one() {
     assert!(s.signal.groups.iter().all(|g| !g.timeline.is_empty()));
     let (median, p95) = cars_on_lanes(s);
     assert!(
-        median < 0.5 && p95 < 2.0,
+        median < 0.2 && p95 < 2.0,
         "cross: {median} / {p95} m off the lanes"
     );
 
@@ -283,11 +283,10 @@ fn imports_a_bundled_network_and_a_geo_referenced_osm_one() {
             imp.counts
         );
     }
-    let (median, p95) = cars_on_lanes(s);
-    assert!(
-        median < 0.5 && p95 < 2.0,
-        "bs: {median} / {p95} m off the lanes"
-    );
+    // Streets other than the junction's pass within the radius too (they are not in its
+    // map), so only the median can be asked to be on a lane here (measured 3 mm).
+    let (median, _) = cars_on_lanes(s);
+    assert!(median < 0.2, "bs: median {median} m off the lanes");
     assert!(
         (s.run.duration_s - 109.0).abs() < 1.01,
         "{}",
