@@ -20,4 +20,5 @@ pub mod signal;
 pub mod tcc;
 pub mod time;
 pub mod v2x;
+pub mod viz;
 pub mod world;

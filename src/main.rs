@@ -34,6 +34,38 @@ enum Command {
         #[arg(long, value_name = "M", default_value_t = 150.0)]
         clip_m: f64,
     },
+    /// Run SUMO headless on a configuration and write a scenario of one signalised junction:
+    /// its map, its recorded signal timeline, every road user near it as ground truth, and a
+    /// default sensor layout (a camera and a radar per corner) to edit.
+    ImportSumo {
+        /// The SUMO configuration (.sumocfg).
+        config: PathBuf,
+        /// The junction's ID in the network.
+        #[arg(long, value_name = "ID")]
+        junction: String,
+        /// The scenario file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Scenario start, simulation seconds (default: the configuration's begin).
+        #[arg(long, value_name = "S")]
+        begin: Option<f64>,
+        /// Scenario end, simulation seconds (default: the configuration's end).
+        #[arg(long, value_name = "S")]
+        end: Option<f64>,
+        /// Keep road users within this distance of the junction, and lanes this long.
+        #[arg(long, value_name = "M", default_value_t = 120.0)]
+        radius_m: f64,
+        /// The junction's WGS84 position as LAT,LON, for a network without a geo-reference.
+        #[arg(long, value_name = "LAT,LON")]
+        anchor: Option<String>,
+        /// The sumo binary (default: $SUMO_HOME/bin/sumo, sumo on the PATH, or the eclipse-sumo
+        /// Python package's).
+        #[arg(long, value_name = "PATH")]
+        sumo: Option<PathBuf>,
+        /// Seed of the scenario's random draws (sensor noise).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Replay a scenario through the pipeline on the virtual clock and print a summary.
     ///
     /// With no scenario, runs the bundled default (a signalised intersection, 120 s).
@@ -56,6 +88,13 @@ enum Command {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+        /// Draw a top-down picture (SVG) of one moment: map, signals, sensors, detections,
+        /// tracks, ground truth and hazards.
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<PathBuf>,
+        /// The moment of --snapshot, seconds into the scenario (default: its middle).
+        #[arg(long, value_name = "S", requires = "snapshot")]
+        at: Option<f64>,
     },
     /// Replay a scenario and measure the tracking against its ground truth: GOSPA, MOTA,
     /// MOTP, IDF1, ID switches, position and speed RMSE per class, share tracked.
@@ -182,6 +221,58 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             std::io::stdout().write_all(m.to_toml()?.as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::ImportSumo {
+            config,
+            junction,
+            out,
+            begin,
+            end,
+            radius_m,
+            anchor,
+            sumo,
+            seed,
+        } => {
+            use roadsight::scenario::sumo;
+            let anchor = anchor
+                .map(|a| {
+                    let (lat, lon) = a
+                        .split_once(',')
+                        .context("--anchor wants LAT,LON in degrees")?;
+                    let p = roadsight::geo::GeoPoint::new(
+                        lat.trim().parse().context("--anchor latitude")?,
+                        lon.trim().parse().context("--anchor longitude")?,
+                        None,
+                    );
+                    anyhow::ensure!(p.is_valid(), "--anchor {a}: not a WGS84 position");
+                    Ok(p)
+                })
+                .transpose()?;
+            let opts = sumo::ImportOptions {
+                begin_s: begin,
+                end_s: end,
+                radius_m,
+                anchor,
+                sumo,
+                seed,
+                ..sumo::ImportOptions::new(config, junction)
+            };
+            let imported = sumo::import(&opts)?;
+            std::fs::write(&out, &imported.toml)
+                .with_context(|| format!("writing {}", out.display()))?;
+            let users: Vec<String> = imported
+                .counts
+                .iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect();
+            eprintln!(
+                "wrote {} ({:.0} s, {}; {} sensors)",
+                out.display(),
+                imported.scenario.run.duration_s,
+                users.join(", "),
+                imported.scenario.sensors.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Run {
             scenario,
             pcap,
@@ -189,6 +280,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             events,
             export,
             json,
+            snapshot,
+            at,
         } => {
             let (s, name) = load(scenario.as_deref())?;
             let opts = roadsight::replay::RunOptions {
@@ -197,7 +290,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 event_log: events,
                 export,
             };
-            let summary = roadsight::replay::run(&s, &name, &opts)?;
+            let summary = match snapshot {
+                None => roadsight::replay::run(&s, &name, &opts)?,
+                Some(path) => {
+                    use roadsight::viz::{svg, SnapshotTap};
+                    let at = at.unwrap_or(s.run.duration_s / 2.0);
+                    anyhow::ensure!(
+                        at.is_finite() && at >= 0.0 && at < s.run.duration_s,
+                        "--at {at}: not within the scenario's 0..{} s",
+                        s.run.duration_s
+                    );
+                    let mut tap = SnapshotTap::new(at);
+                    let summary = roadsight::replay::run_tapped(&s, &name, &opts, Some(&mut tap))?;
+                    let scene = tap
+                        .scene()
+                        .with_context(|| format!("no world-model update at or after {at} s"))?;
+                    let picture = svg::render(&s, scene, &name, &svg::SvgOptions::default());
+                    std::fs::write(&path, picture)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    summary
+                }
+            };
             if json {
                 println!("{}", serde_json::to_string_pretty(&summary)?);
             } else {

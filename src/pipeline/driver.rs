@@ -25,6 +25,29 @@ pub trait Sink {
     fn evaluation_frame(&mut self, _frame: &crate::eval::Frame) {}
 }
 
+/// A tap on a run (a picture, a visualiser): it sees every output as a [`Sink`] does, and
+/// after each step the driver's state (world model, ground truth, signal states). It only
+/// reads; the run is the same with or without it.
+pub trait Tap: Sink {
+    /// Whether it wants each frame's site-frame detections (`Sink::sensor_frame`).
+    fn wants_detections(&self) -> bool {
+        false
+    }
+    /// Called after every [`ScenarioDriver::step`] at `now`.
+    fn after_step(&mut self, now: Timestamp, driver: &ScenarioDriver);
+}
+
+/// No tap.
+pub struct NoTap;
+
+impl Sink for NoTap {
+    fn transmit(&mut self, _tx: &Transmit) {}
+}
+
+impl Tap for NoTap {
+    fn after_step(&mut self, _now: Timestamp, _driver: &ScenarioDriver) {}
+}
+
 /// A run (replay or live) could not start or finish.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -140,6 +163,16 @@ impl ScenarioDriver {
     /// For inputs beside the sensors (TCC commands, reloads).
     pub fn pipeline_mut(&mut self) -> &mut Pipeline {
         &mut self.pipeline
+    }
+
+    /// The scenario's ground truth.
+    pub fn truth(&self) -> &crate::scenario::truth::GroundTruth {
+        self.sims.truth()
+    }
+
+    /// Seconds since the scenario's time zero.
+    pub fn scenario_time_s(&self, t: Timestamp) -> f64 {
+        t.secs_since(self.epoch)
     }
 
     pub fn evaluation(&self) -> &Evaluation {

@@ -3,7 +3,8 @@
 
 use crate::clock::{Clock, VirtualClock};
 use crate::link::sinks::Outputs;
-use crate::pipeline::driver::ScenarioDriver;
+use crate::link::sinks::Tee;
+use crate::pipeline::driver::{ScenarioDriver, Tap};
 use crate::pipeline::{MessageKind, PipelineStats};
 use crate::scenario::Scenario;
 use serde::Serialize;
@@ -91,12 +92,22 @@ impl fmt::Display for RunSummary {
 
 /// Runs a scenario from start to end on the virtual clock.
 pub fn run(s: &Scenario, name: &str, opts: &RunOptions) -> Result<RunSummary, RunError> {
+    run_tapped(s, name, opts, None::<&mut crate::pipeline::driver::NoTap>)
+}
+
+/// [`run`] with a tap (a snapshot, a visualiser) on the pipeline.
+pub fn run_tapped<T: Tap>(
+    s: &Scenario,
+    name: &str,
+    opts: &RunOptions,
+    mut tap: Option<&mut T>,
+) -> Result<RunSummary, RunError> {
     let mut out = Outputs::for_scenario(s, opts)?;
     let start = s.start();
     let end = start.add_secs(s.run.duration_s);
     let clock = VirtualClock::new(start);
     let mut driver = ScenarioDriver::new(s, start)?;
-    if opts.export.is_some() {
+    if opts.export.is_some() || tap.as_ref().is_some_and(|t| t.wants_detections()) {
         driver.tap_detections();
     }
     let wall = std::time::Instant::now();
@@ -108,7 +119,14 @@ pub fn run(s: &Scenario, name: &str, opts: &RunOptions) -> Result<RunSummary, Ru
                 break;
             }
             clock.advance_to(next);
-            driver.step(clock.now(), &mut sink);
+            match tap.as_deref_mut() {
+                Some(t) => {
+                    // With a tap, every output also goes to it.
+                    driver.step(clock.now(), &mut Tee(vec![&mut sink, &mut *t]));
+                    t.after_step(clock.now(), &driver);
+                }
+                None => driver.step(clock.now(), &mut sink),
+            }
         }
     }
     let wall_s = wall.elapsed().as_secs_f64();

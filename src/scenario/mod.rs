@@ -7,6 +7,7 @@
 //! an error names the file, the key path and the reason.
 
 pub mod links;
+pub mod sumo;
 pub mod truth;
 
 use crate::geo::{Enu, GeoPoint};
