@@ -8,6 +8,9 @@
 //! [`Pipeline::poll_transmit`] and [`Pipeline::poll_event`].
 
 pub mod driver;
+pub mod input;
+
+pub use input::Input;
 
 use crate::fusion::{ConfigError, Status as TrackStatus, Tracker, TrackerConfig};
 use crate::map::SiteMap;

@@ -52,6 +52,9 @@ pub struct Scenario {
     /// Ground-truth conflicts, labelled for evaluating the hazard detectors.
     #[serde(default)]
     pub conflicts: Vec<ConflictLabel>,
+    /// Recording of the service's inputs and outputs (off when absent).
+    #[serde(default)]
+    pub record: Option<crate::record::RecordConfig>,
 }
 
 /// A labelled situation: what a detector must (or must not) warn of, about whom, and when
@@ -658,6 +661,9 @@ impl Scenario {
             return fail("site.rsu_id", "must be exactly 8 ASCII characters");
         }
         finite_enu("site.rsu_position", &self.site.rsu_position)?;
+        if let Some(Err((k, r))) = self.record.as_ref().map(|r| r.check()) {
+            return fail(k, r);
+        }
         positive("run.duration_s", self.run.duration_s)?;
         if parse_utc(&self.run.start_time).is_none() {
             return fail(

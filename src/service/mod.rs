@@ -10,9 +10,9 @@
 //!   path without a road.
 
 use crate::clock::{Clock, SystemClock};
-use crate::link::sinks::Outputs;
+use crate::link::sinks::{Outputs, Tee};
 use crate::pipeline::driver::{ScenarioDriver, Sink};
-use crate::pipeline::{Pipeline, PipelineConfig, PipelineStats};
+use crate::pipeline::{Input, Pipeline, PipelineConfig, PipelineStats};
 use crate::scenario::Scenario;
 use crate::sensor::sim::{self, SimSensors, SimStep};
 use crate::time::Timestamp;
@@ -131,7 +131,17 @@ pub async fn serve(
     let (stats, datagrams_in, datagrams_dropped) = match inputs {
         Inputs::Simulated => {
             let mut driver = ScenarioDriver::new(s, epoch)?.without_evaluation();
+            let mut rec = match &opts.record {
+                Some(r) => {
+                    driver = driver.wire_inputs(s);
+                    Some(r.open(s, epoch, false, "serve")?)
+                }
+                None => None,
+            };
             let mut sink = out.sink();
+            if let Some(r) = rec.as_mut() {
+                sink.0.push(r);
+            }
             tokio::pin!(shutdown);
             loop {
                 tokio::select! {
@@ -140,14 +150,23 @@ pub async fn serve(
                 }
                 driver.step(clock.now(), &mut sink);
             }
+            drop(sink);
+            if let Some(r) = rec {
+                r.finish()?;
+            }
             (driver.pipeline().stats().clone(), 0, 0)
         }
         Inputs::Live(live) => {
             let mut cfg = PipelineConfig::from_scenario(s, epoch);
-            if live.signal_addr().is_some() {
+            let signal_feed = live.signal_addr().is_some();
+            if signal_feed {
                 cfg = cfg.with_signal_feed(s);
             }
             let mut pipeline = Pipeline::new(cfg, epoch)?;
+            let mut rec = match &opts.record {
+                Some(r) => Some(r.open(s, epoch, signal_feed, "serve")?),
+                None => None,
+            };
             let (tx, mut rx) = tokio::sync::mpsc::channel::<(Source, Vec<u8>)>(INPUT_QUEUE);
             let (received, dropped) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
             let mut tasks = Vec::new();
@@ -177,29 +196,43 @@ pub async fn serve(
             }
             drop(tx);
             let mut sink = out.sink();
+            if let Some(r) = rec.as_mut() {
+                sink.0.push(r);
+            }
             tokio::pin!(shutdown);
             let mut hangups = hangup_stream();
             loop {
                 let wake = pipeline
                     .poll_timeout()
                     .unwrap_or(Timestamp::from_micros(i64::MAX));
+                // Every call into the pipeline goes through one `Input`, which the recording
+                // tap sees first: a log of them is the whole run.
+                let mut feed = |input: Input<'_>, sink: &mut Tee<'_>| {
+                    let now = clock.now();
+                    sink.input(now, &input);
+                    input.apply(&mut pipeline, now);
+                };
                 tokio::select! {
                     Some((source, bytes)) = rx.recv() => match source {
-                        Source::Sensor(i) => pipeline.handle_datagram(clock.now(), i, &bytes),
-                        Source::SignalController => pipeline.handle_signal_feed(clock.now(), &bytes),
+                        Source::Sensor(sensor) => feed(Input::Datagram { sensor, bytes: &bytes }, &mut sink),
+                        Source::SignalController => feed(Input::SignalFeed(&bytes), &mut sink),
                     },
-                    _ = sleep_until(&clock, wake) => pipeline.handle_timeout(clock.now()),
+                    _ = sleep_until(&clock, wake) => feed(Input::Timeout, &mut sink),
                     true = next_hangup(&mut hangups) => {
                         if let Some(path) = reload_from {
                             let outcome = Scenario::load(path)
                                 .map(|s| s.hazards)
                                 .map_err(|e| e.to_string());
-                            pipeline.apply_reload(clock.now(), outcome);
+                            feed(Input::Reload(&outcome), &mut sink);
                         }
                     }
                     _ = &mut shutdown => break,
                 }
                 drain(&mut pipeline, &mut sink);
+            }
+            drop(sink);
+            if let Some(r) = rec {
+                r.finish()?;
             }
             tasks.iter().for_each(|t| t.abort());
             (
@@ -255,6 +288,7 @@ fn drain(pipeline: &mut Pipeline, sink: &mut dyn Sink) {
     while let Some(ev) = pipeline.poll_event() {
         sink.event(&ev);
     }
+    sink.world(pipeline.world());
 }
 
 async fn sleep_until(clock: &SystemClock, at: Timestamp) {
