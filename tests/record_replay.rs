@@ -58,12 +58,17 @@ fn a_recorded_run_replays_to_the_same_outputs_byte_for_byte() {
     // Every kind of input and output is there.
     assert!(count(&log, |t| matches!(t, Topic::Sensor(_))) > 1000);
     assert!(count(&log, |t| t == Topic::Timeout) > 300);
-    assert!(
-        count(&log, |t| t
-            == Topic::V2x(roadsight::pipeline::MessageKind::Rsm))
-            >= 390
-    );
-    assert!(count(&log, |t| t == Topic::Tracks) >= 390);
+    let rsm = count(&log, |t| {
+        t == Topic::V2x(roadsight::pipeline::MessageKind::Rsm)
+    });
+    let spat = count(&log, |t| {
+        t == Topic::V2x(roadsight::pipeline::MessageKind::Spat)
+    });
+    let tracks = count(&log, |t| t == Topic::Tracks);
+    // SPAT and track snapshots at 10 Hz for 40 s; RSM while there are road users.
+    assert!((399..=401).contains(&spat), "{spat} SPAT");
+    assert!((399..=401).contains(&tracks), "{tracks} track snapshots");
+    assert!(rsm > 100, "{rsm} RSM");
 
     let (a, b) = (temp("replay-a.mcap"), temp("replay-b.mcap"));
     for out in [&a, &b] {
@@ -149,14 +154,22 @@ fn a_cut_off_log_replays_up_to_its_last_whole_chunk() {
         let part = Log::parse(&bytes[..cut], &path).expect("a cut-off log still reads");
         let n = part.entries.len();
         assert!(part.truncated.is_some(), "cut at {cut}");
-        // Exactly the whole chunks before the cut are kept.
+        // Every whole chunk before the cut is kept (and the whole messages of the cut one,
+        // as chunks are not compressed), nothing after it.
         let whole = ends
             .iter()
             .filter(|(end, _)| *end as usize <= cut)
             .map(|(_, n)| *n)
             .last()
             .unwrap_or(0);
-        assert_eq!(n, whole, "cut at {cut}");
+        let next = ends
+            .iter()
+            .find(|(end, _)| *end as usize > cut)
+            .map_or(full.entries.len(), |(_, n)| *n);
+        assert!(
+            whole <= n && n < next,
+            "cut at {cut}: {whole} <= {n} < {next}"
+        );
         assert!(n > 0, "cut at {cut}");
         assert!(part.entries[..] == full.entries[..n], "cut at {cut}");
         // And they replay: the outputs so far.
@@ -212,7 +225,11 @@ fn files_rotate_and_the_oldest_go_beyond_the_retention_limit() {
     assert_eq!(all.entries.len(), total);
 
     // Again with a retention limit of about two files: the oldest are deleted.
-    let size = std::fs::metadata(&files[1]).expect("size").len();
+    let size = files
+        .iter()
+        .map(|f| std::fs::metadata(f).expect("size").len())
+        .max()
+        .expect("files");
     let _ = std::fs::remove_dir_all(&dir);
     let cfg = RecordConfig {
         retention_bytes: size * 5 / 2,
@@ -237,7 +254,10 @@ fn files_rotate_and_the_oldest_go_beyond_the_retention_limit() {
         .map(|f| std::fs::metadata(f).expect("size").len())
         .sum();
     // Retention runs at each rotation: at most the limit plus the file being written.
-    assert!(bytes <= size * 5 / 2 + size * 3 / 2, "{bytes} bytes kept");
+    assert!(
+        bytes <= size * 5 / 2 + size,
+        "{bytes} bytes kept, files up to {size}"
+    );
     // The newest are kept.
     let names = |v: &[PathBuf]| -> Vec<String> {
         v.iter()

@@ -35,7 +35,6 @@ def main(path):
                 c["json_ok"] += 1
         metadata = {m.name: dict(m.metadata) for m in reader.iter_metadata()}
         attachments = [a.name for a in reader.iter_attachments()]
-        )
     json.dump(
         {
             "profile": header.profile,
