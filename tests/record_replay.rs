@@ -51,7 +51,7 @@ fn a_recorded_run_replays_to_the_same_outputs_byte_for_byte() {
     let s = scenario(40.0);
     let recorded = temp("run.mcap");
     record_run(&s, &recorded);
-    let log = Log::open(&[recorded.clone()]).expect("read the log");
+    let log = Log::open(std::slice::from_ref(&recorded)).expect("read the log");
     assert!(log.truncated.is_none(), "{:?}", log.truncated);
     assert_eq!(log.info.source, "run");
     assert_eq!(log.info.config_toml, roadsight::scenario::DEFAULT);
@@ -94,7 +94,7 @@ fn a_changed_threshold_shows_in_the_diff() {
     let s = scenario(120.0);
     let recorded = temp("threshold.mcap");
     record_run(&s, &recorded);
-    let log = Log::open(&[recorded]).expect("read the log");
+    let log = Log::open(std::slice::from_ref(&recorded)).expect("read the log");
     // The same log with the collision and VRU detectors switched off.
     let text = format!(
         "{}\n[hazards.collision]\nenabled = false\n[hazards.vru]\nenabled = false\n",
@@ -107,7 +107,7 @@ fn a_changed_threshold_shows_in_the_diff() {
         ..Default::default()
     };
     replay(&log, &opts, &mut |_, _| {}).expect("replay with another configuration");
-    let other = Log::open(&[changed]).expect("read");
+    let other = Log::open(std::slice::from_ref(&changed)).expect("read");
     let report = diff(&log, &other, &DiffOptions::default());
     assert!(!report.equal, "{report}");
     assert!(
@@ -117,6 +117,23 @@ fn a_changed_threshold_shows_in_the_diff() {
     assert!(!report.hazards.started_differ.is_empty(), "{report}");
     // Tracks do not depend on the hazard detectors.
     assert_eq!(report.tracks.positions_over_threshold, 0, "{report}");
+
+    // The command line says the same, with its exit code: 1 when the runs differ, 0 when not.
+    let cli = |a: &PathBuf, b: &PathBuf| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_roadsight"))
+            .arg("diff")
+            .args([a, b])
+            .arg("--json")
+            .output()
+            .expect("roadsight diff")
+    };
+    let out = cli(&recorded, &changed);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["equal"], false);
+    assert_eq!(v["hazards"]["started_a"], report.hazards.started_a);
+    let out = cli(&recorded, &recorded);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
 }
 
 #[test]
@@ -160,7 +177,7 @@ fn a_cut_off_log_replays_up_to_its_last_whole_chunk() {
             .iter()
             .filter(|(end, _)| *end as usize <= cut)
             .map(|(_, n)| *n)
-            .last()
+            .next_back()
             .unwrap_or(0);
         let next = ends
             .iter()
@@ -221,7 +238,7 @@ fn files_rotate_and_the_oldest_go_beyond_the_retention_limit() {
         assert!(last.secs_since(first) <= 5.0 + 1e-6);
         total += l.entries.len();
     }
-    let all = Log::open(&[dir.clone()]).expect("the directory reads as one log");
+    let all = Log::open(std::slice::from_ref(&dir)).expect("the directory reads as one log");
     assert_eq!(all.entries.len(), total);
 
     // Again with a retention limit of about two files: the oldest are deleted.

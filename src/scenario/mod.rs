@@ -53,7 +53,7 @@ pub struct Scenario {
     #[serde(default)]
     pub conflicts: Vec<ConflictLabel>,
     /// Recording of the service's inputs and outputs (off when absent).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<crate::record::RecordConfig>,
 }
 
