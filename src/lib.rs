@@ -11,6 +11,7 @@ pub mod hazard;
 pub mod link;
 pub mod map;
 pub mod pipeline;
+pub mod record;
 pub mod replay;
 pub mod rng;
 pub mod scenario;

@@ -85,6 +85,10 @@ enum Command {
         /// Export every sensor frame and evaluation instant (JSON lines), for reference trackers.
         #[arg(long, value_name = "FILE")]
         export: Option<PathBuf>,
+        /// Record every pipeline input and output into this MCAP log, for `replay`. The
+        /// simulated sensors then feed the pipeline their wire form, as live sensors do.
+        #[arg(long, value_name = "FILE.mcap")]
+        record: Option<PathBuf>,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
@@ -95,6 +99,48 @@ enum Command {
         /// The moment of --snapshot, seconds into the scenario (default: its middle).
         #[arg(long, value_name = "S", requires = "snapshot")]
         at: Option<f64>,
+    },
+    /// Feed a recorded log's inputs through the pipeline again, on the virtual clock, and
+    /// print a summary: as fast as possible unless paced.
+    Replay {
+        /// The log: MCAP files, or directories of them, in order.
+        #[arg(required = true, value_name = "LOG.mcap")]
+        logs: Vec<PathBuf>,
+        /// Record the replay's inputs and outputs into this MCAP log (for `diff`).
+        #[arg(long, value_name = "FILE.mcap")]
+        out: Option<PathBuf>,
+        /// Pace the replay at real time.
+        #[arg(long, conflicts_with = "speed")]
+        realtime: bool,
+        /// Pace the replay at this many times real time.
+        #[arg(long, value_name = "X")]
+        speed: Option<f64>,
+        /// Keep the outputs from this many seconds after the log's time zero (the inputs
+        /// before are replayed silently to build the state).
+        #[arg(long, value_name = "S")]
+        from: Option<f64>,
+        /// Stop this many seconds after the log's time zero.
+        #[arg(long, value_name = "S")]
+        to: Option<f64>,
+        /// Use this site configuration instead of the one in the log (e.g. one threshold
+        /// changed).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare the outputs of two logs: messages per type, hazards started and ended, track
+    /// positions. Exit code 0 when they are the same, 1 when they differ.
+    Diff {
+        a: PathBuf,
+        b: PathBuf,
+        /// Track positions further apart than this differ, metres.
+        #[arg(long, value_name = "M", default_value_t = 0.01)]
+        threshold_m: f64,
+        /// Print the comparison as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Replay a scenario and measure the tracking against its ground truth: GOSPA, MOTA,
     /// MOTP, IDF1, ID switches, position and speed RMSE per class, share tracked.
@@ -130,6 +176,10 @@ enum Command {
         /// the site's `[metrics] listen`; keep it on loopback, e.g. 127.0.0.1:9464.
         #[arg(long, value_name = "ADDR")]
         metrics: Option<SocketAddr>,
+        /// Record every pipeline input and output into rotating MCAP files in this
+        /// directory (limits from the site's `[record]` section, else defaults).
+        #[arg(long, value_name = "DIR")]
+        record: Option<PathBuf>,
     },
     /// Play a scenario's simulated sensors as live UDP streams, in their wire formats (camera
     /// JSON object lists, ARS408 CAN frames over a gateway), paced in real time: to each
@@ -279,16 +329,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             udp,
             events,
             export,
+            record,
             json,
             snapshot,
             at,
         } => {
             let (s, name) = load(scenario.as_deref())?;
+            let record = match record {
+                Some(file) => Some(roadsight::record::RecordRequest {
+                    target: roadsight::record::RecordTarget::File(file),
+                    config_toml: match &scenario {
+                        Some(p) => std::fs::read_to_string(p)
+                            .with_context(|| format!("{}", p.display()))?,
+                        None => roadsight::scenario::DEFAULT.to_string(),
+                    },
+                }),
+                None => None,
+            };
             let opts = roadsight::replay::RunOptions {
                 pcap,
                 udp,
                 event_log: events,
                 export,
+                record,
             };
             let summary = match snapshot {
                 None => roadsight::replay::run(&s, &name, &opts)?,
@@ -317,6 +380,91 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print!("{summary}");
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Replay {
+            logs,
+            out,
+            realtime,
+            speed,
+            from,
+            to,
+            config,
+            json,
+        } => {
+            use roadsight::replay::log::{Pace, ReplayOptions};
+            let config = match config {
+                Some(p) => Some((
+                    std::fs::read_to_string(&p).with_context(|| format!("{}", p.display()))?,
+                    p,
+                )),
+                None => None,
+            };
+            let pace = match (realtime, speed) {
+                (true, _) => Pace::Speed(1.0),
+                (false, Some(x)) => {
+                    anyhow::ensure!(x.is_finite() && x > 0.0, "--speed {x}: must be above 0");
+                    Pace::Speed(x)
+                }
+                (false, None) => Pace::Fast,
+            };
+            let opts = ReplayOptions {
+                out,
+                pace,
+                from_s: from,
+                to_s: to,
+                config,
+            };
+            let log = roadsight::record::read::Log::open(&logs)?;
+            // A progress bar on a terminal only, so scripts and logs stay clean.
+            let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+                let b = indicatif::ProgressBar::new(1000);
+                b.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{bar:40} {percent:>3}% {msg} ({elapsed} elapsed, {eta} left)",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                b
+            });
+            let mut progress = |done: f64, total: f64| {
+                if let Some(b) = &bar {
+                    b.set_position((done / total.max(1e-9) * 1000.0).clamp(0.0, 1000.0) as u64);
+                    b.set_message(format!("{done:.0} of {total:.0} s"));
+                }
+            };
+            let summary = roadsight::replay::log::replay(&log, &opts, &mut progress)?;
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                print!("{summary}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff {
+            a,
+            b,
+            threshold_m,
+            json,
+        } => {
+            use roadsight::record::read::Log;
+            let (la, lb) = (Log::open(&[a])?, Log::open(&[b])?);
+            let opts = roadsight::replay::diff::DiffOptions {
+                position_threshold_m: threshold_m,
+            };
+            let report = roadsight::replay::diff::diff(&la, &lb, &opts);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{report}");
+            }
+            Ok(if report.equal {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Eval { scenario, json } => {
             let (s, name) = load(scenario.as_deref())?;
@@ -405,6 +553,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             stop_after,
             simulate,
             metrics,
+            record,
         } => {
             let mut s = Scenario::load(&config)?;
             if metrics.is_some() {
@@ -416,6 +565,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     l.name, l.address, l.format
                 );
             }
+            let text = std::fs::read_to_string(&config)
+                .with_context(|| format!("{}", config.display()))?;
+            let record = roadsight::record::RecordRequest::for_service(&s, &text, record);
             let inputs = if simulate {
                 roadsight::service::Inputs::Simulated
             } else {
@@ -441,6 +593,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 pcap,
                 event_log: events,
                 export: None,
+                record,
             };
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

@@ -8,6 +8,9 @@
 //! [`Pipeline::poll_transmit`] and [`Pipeline::poll_event`].
 
 pub mod driver;
+pub mod input;
+
+pub use input::Input;
 
 use crate::fusion::{ConfigError, Status as TrackStatus, Tracker, TrackerConfig};
 use crate::map::SiteMap;
@@ -773,6 +776,23 @@ impl Pipeline {
             id,
         });
         Ok(())
+    }
+
+    /// A traffic-control centre's command in its wire form (JSON), checked against this
+    /// site's frame and applied: the request ID (when the command had a readable one) and
+    /// the outcome, for the reply.
+    pub fn handle_tcc_command(
+        &mut self,
+        now: Timestamp,
+        bytes: &[u8],
+    ) -> (
+        Option<String>,
+        Result<(), crate::tcc::command::CommandError>,
+    ) {
+        match crate::tcc::command::parse(bytes, now, &self.cfg.site.frame) {
+            Err(r) => (r.request_id, Err(r.error)),
+            Ok(req) => (req.request_id, self.handle_command(now, req.command)),
+        }
     }
 
     /// The traffic-control centre's events in force or waiting for their window.

@@ -1,5 +1,9 @@
 //! Replay: a scenario through the pipeline on the virtual clock, as fast as the CPU allows.
-//! Same input, same bytes out.
+//! Same input, same bytes out. [`log`] replays a recorded log the same way, and [`diff`]
+//! compares two logs' outputs.
+
+pub mod diff;
+pub mod log;
 
 use crate::clock::{Clock, VirtualClock};
 use crate::link::sinks::Outputs;
@@ -110,9 +114,19 @@ pub fn run_tapped<T: Tap>(
     if opts.export.is_some() || tap.as_ref().is_some_and(|t| t.wants_detections()) {
         driver.tap_detections();
     }
+    let mut rec = match &opts.record {
+        Some(r) => {
+            driver = driver.wire_inputs(s);
+            Some(r.open(s, start, false, "run")?)
+        }
+        None => None,
+    };
     let wall = std::time::Instant::now();
     {
         let mut sink = out.sink();
+        if let Some(r) = rec.as_mut() {
+            sink.0.push(r);
+        }
         loop {
             let next = driver.next_time();
             if next >= end {
@@ -132,6 +146,9 @@ pub fn run_tapped<T: Tap>(
     let wall_s = wall.elapsed().as_secs_f64();
     let (udp_sent, udp_errors) = out.udp_counts();
     out.finish()?;
+    if let Some(r) = rec {
+        r.finish()?;
+    }
     let stats: &PipelineStats = driver.pipeline().stats();
     let eval = driver.evaluation();
     let (seen, tracked) = eval.road_users();

@@ -63,6 +63,9 @@ pub struct Scenario {
     /// The traffic-control-centre feed (MQTT); none when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcc: Option<crate::tcc::config::TccConfig>,
+    /// Recording of the service's inputs and outputs (off when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<crate::record::RecordConfig>,
 }
 
 /// A labelled situation: what a detector must (or must not) warn of, about whom, and when
@@ -675,6 +678,9 @@ impl Scenario {
             return fail("site.rsu_id", "must be exactly 8 ASCII characters");
         }
         finite_enu("site.rsu_position", &self.site.rsu_position)?;
+        if let Some(Err((k, r))) = self.record.as_ref().map(|r| r.check()) {
+            return fail(k, r);
+        }
         positive("run.duration_s", self.run.duration_s)?;
         if parse_utc(&self.run.start_time).is_none() {
             return fail(

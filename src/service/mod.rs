@@ -19,7 +19,7 @@ pub mod tcc;
 use crate::clock::{Clock, SystemClock};
 use crate::link::sinks::{Outputs, Tee};
 use crate::pipeline::driver::{ScenarioDriver, Sink};
-use crate::pipeline::{Pipeline, PipelineConfig, PipelineStats};
+use crate::pipeline::{Input, Pipeline, PipelineConfig, PipelineStats};
 use crate::scenario::Scenario;
 use crate::sensor::sim::{self, SimSensors, SimStep};
 use crate::time::Timestamp;
@@ -208,8 +208,18 @@ pub async fn serve(
         Inputs::Simulated => {
             let metrics_task = start_metrics(bind_metrics(s)?, &status, &registry)?;
             let mut driver = ScenarioDriver::new(s, epoch)?.without_evaluation();
+            let mut rec = match &opts.record {
+                Some(r) => {
+                    driver = driver.wire_inputs(s);
+                    Some(r.open(s, epoch, false, "serve")?)
+                }
+                None => None,
+            };
             let mut sink = out.sink();
             sink.0.push(&mut links);
+            if let Some(r) = rec.as_mut() {
+                sink.0.push(r);
+            }
             tokio::pin!(shutdown);
             let mut published = Timestamp::from_micros(i64::MIN);
             loop {
@@ -217,7 +227,7 @@ pub async fn serve(
                 tokio::select! {
                     _ = sleep_until(&clock, wake) => {}
                     cmd = tcc.next_command() => {
-                        tcc.handle_command(clock.now(), &cmd, driver.pipeline_mut(), reload_from);
+                        tcc.handle_command(clock.now(), &cmd, driver.pipeline_mut(), reload_from, &mut sink);
                     }
                     _ = &mut shutdown => break,
                 }
@@ -231,15 +241,24 @@ pub async fn serve(
                     publish(&status, driver.pipeline(), now, None);
                 }
             }
+            drop(sink);
+            if let Some(r) = rec {
+                r.finish()?;
+            }
             (driver.pipeline().stats().clone(), 0, 0, metrics_task)
         }
         Inputs::Live(mut live) => {
             let metrics_task = start_metrics(live.metrics.take(), &status, &registry)?;
             let mut cfg = PipelineConfig::from_scenario(s, epoch);
-            if live.signal_addr().is_some() {
+            let signal_feed = live.signal_addr().is_some();
+            if signal_feed {
                 cfg = cfg.with_signal_feed(s);
             }
             let mut pipeline = Pipeline::new(cfg, epoch)?;
+            let mut rec = match &opts.record {
+                Some(r) => Some(r.open(s, epoch, signal_feed, "serve")?),
+                None => None,
+            };
             let (tx, mut rx) = tokio::sync::mpsc::channel::<(Source, Vec<u8>)>(INPUT_QUEUE);
             let (received, dropped) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
             let mut tasks = Vec::new();
@@ -270,6 +289,9 @@ pub async fn serve(
             drop(tx);
             let mut sink = out.sink();
             sink.0.push(&mut links);
+            if let Some(r) = rec.as_mut() {
+                sink.0.push(r);
+            }
             tokio::pin!(shutdown);
             let mut hangups = hangup_stream();
             let mut seen = vec![(0u64, None::<Timestamp>); s.sensors.len()];
@@ -279,27 +301,29 @@ pub async fn serve(
                     .poll_timeout()
                     .unwrap_or(never)
                     .min(tcc.poll_timeout().unwrap_or(never));
+                let step = |input: Input<'_>, pipeline: &mut Pipeline, sink: &mut Tee<'_>| {
+                    feed(clock.now(), input, pipeline, sink)
+                };
                 tokio::select! {
                     Some((source, bytes)) = rx.recv() => match source {
-                        Source::Sensor(i) => {
-                            let now = clock.now();
-                            if let Some(s) = seen.get_mut(usize::from(i)) {
-                                *s = (s.0 + 1, Some(now));
+                        Source::Sensor(sensor) => {
+                            if let Some(s) = seen.get_mut(usize::from(sensor)) {
+                                *s = (s.0 + 1, Some(clock.now()));
                             }
-                            pipeline.handle_datagram(now, i, &bytes)
+                            step(Input::Datagram { sensor, bytes: &bytes }, &mut pipeline, &mut sink)
                         }
-                        Source::SignalController => pipeline.handle_signal_feed(clock.now(), &bytes),
+                        Source::SignalController => step(Input::SignalFeed(&bytes), &mut pipeline, &mut sink),
                     },
-                    _ = sleep_until(&clock, wake) => pipeline.handle_timeout(clock.now()),
+                    _ = sleep_until(&clock, wake) => step(Input::Timeout, &mut pipeline, &mut sink),
                     cmd = tcc.next_command() => {
-                        tcc.handle_command(clock.now(), &cmd, &mut pipeline, reload_from);
+                        tcc.handle_command(clock.now(), &cmd, &mut pipeline, reload_from, &mut sink);
                     }
                     true = next_hangup(&mut hangups) => {
                         if let Some(path) = reload_from {
                             let outcome = Scenario::load(path)
                                 .map(|s| s.hazards)
                                 .map_err(|e| e.to_string());
-                            pipeline.apply_reload(clock.now(), outcome);
+                            step(Input::Reload(&outcome), &mut pipeline, &mut sink);
                         }
                     }
                     _ = &mut shutdown => break,
@@ -318,6 +342,10 @@ pub async fn serve(
                     );
                     publish(&status, &pipeline, now, Some(inputs));
                 }
+            }
+            drop(sink);
+            if let Some(r) = rec {
+                r.finish()?;
             }
             tasks.iter().for_each(|t| t.abort());
             (
@@ -403,6 +431,13 @@ async fn next_hangup(_: &mut Hangups) -> bool {
     std::future::pending().await
 }
 
+/// Every call into the pipeline goes through one [`Input`], which the recording tap sees
+/// first: a log of them is the whole run.
+fn feed(now: Timestamp, input: Input<'_>, pipeline: &mut Pipeline, sink: &mut Tee<'_>) {
+    sink.input(now, &input);
+    input.apply(pipeline, now);
+}
+
 fn drain(pipeline: &mut Pipeline, sink: &mut dyn Sink) {
     while let Some(tx) = pipeline.poll_transmit() {
         sink.transmit(&tx);
@@ -410,6 +445,7 @@ fn drain(pipeline: &mut Pipeline, sink: &mut dyn Sink) {
     while let Some(ev) = pipeline.poll_event() {
         sink.event(&ev);
     }
+    sink.world(pipeline.world());
 }
 
 async fn sleep_until(clock: &SystemClock, at: Timestamp) {

@@ -6,7 +6,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::link::mqtt::{MqttError, MqttLink};
 use crate::link::stats::LinkRegistry;
 use crate::pipeline::driver::Sink;
-use crate::pipeline::{Event, Pipeline, Transmit};
+use crate::pipeline::{Event, Input, Pipeline, Transmit};
 use crate::scenario::Scenario;
 use crate::tcc::command::{self, Command, CommandError};
 use crate::tcc::{Feed, FeedConfig};
@@ -67,41 +67,45 @@ impl TccTap {
     }
 
     /// Checks and applies a command and replies on `cmd/reply`. `reload` reads
-    /// `reload_from` again (as SIGHUP does).
+    /// `reload_from` again (as SIGHUP does). What changes the pipeline is shown to
+    /// `record` first as an [`Input`], so a recording holds it and its replay repeats it.
     pub fn handle_command(
         &mut self,
         now: Timestamp,
         bytes: &[u8],
         pipeline: &mut Pipeline,
         reload_from: Option<&Path>,
+        record: &mut dyn Sink,
     ) {
         let Some(a) = &mut self.active else {
             return;
         };
         let (request_id, outcome) = match command::parse(bytes, now, &a.frame) {
             Err(r) => (r.request_id, Err(r.error)),
-            Ok(req) => {
-                let outcome = match req.command {
-                    Command::Reload => match reload_from {
-                        Some(path) => {
-                            let loaded = Scenario::load(path)
-                                .map(|s| s.hazards)
-                                .map_err(|e| e.to_string());
-                            let reply = loaded
-                                .as_ref()
-                                .map(|_| ())
-                                .map_err(|e| CommandError::new("command", e.clone()));
-                            pipeline.apply_reload(now, loaded);
-                            reply
-                        }
-                        None => Err(CommandError::new(
-                            "command",
-                            "this service was not started from a site file it can read again",
-                        )),
-                    },
-                    cmd => pipeline.handle_command(now, cmd),
+            Ok(req) if req.command == Command::Reload => {
+                let outcome = match reload_from {
+                    Some(path) => {
+                        let loaded = Scenario::load(path)
+                            .map(|s| s.hazards)
+                            .map_err(|e| e.to_string());
+                        let reply = loaded
+                            .as_ref()
+                            .map(|_| ())
+                            .map_err(|e| CommandError::new("command", e.clone()));
+                        record.input(now, &Input::Reload(&loaded));
+                        pipeline.apply_reload(now, loaded);
+                        reply
+                    }
+                    None => Err(CommandError::new(
+                        "command",
+                        "this service was not started from a site file it can read again",
+                    )),
                 };
                 (req.request_id, outcome)
+            }
+            Ok(_) => {
+                record.input(now, &Input::TccCommand(bytes));
+                pipeline.handle_tcc_command(now, bytes)
             }
         };
         a.feed
