@@ -79,7 +79,10 @@ fn world(map: &SiteMap, t: f64) -> Vec<WorldObject> {
                 let end = line.at(line.length_m());
                 let (s, c) = end.yaw_rad.sin_cos();
                 let p = [end.position[0] + 2.0 * c, end.position[1] + 2.0 * s];
-                Some([[p[0] + 7.0 * s, p[1] - 7.0 * c], [p[0] - 7.0 * s, p[1] + 7.0 * c]])
+                Some([
+                    [p[0] + 7.0 * s, p[1] - 7.0 * c],
+                    [p[0] - 7.0 * s, p[1] + 7.0 * c],
+                ])
             })
             .collect();
     }
@@ -89,7 +92,13 @@ fn world(map: &SiteMap, t: f64) -> Vec<WorldObject> {
         let f = ((j as f64 / PEDESTRIANS as f64) + 1.4 * t / len) % 1.0;
         let p = [a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])];
         let yaw = (b[1] - a[1]).atan2(b[0] - a[0]);
-        out.push(object((vehicles + j) as u32 + 1, Class::Pedestrian, p, yaw, 1.4));
+        out.push(object(
+            (vehicles + j) as u32 + 1,
+            Class::Pedestrian,
+            p,
+            yaw,
+            1.4,
+        ));
     }
     out
 }
