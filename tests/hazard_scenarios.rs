@@ -41,7 +41,10 @@ fn beyond_line_of_sight_crossing() {
     // is predicted to stop (that is what keeps rush hour quiet), so the warning comes once
     // it no longer can. Its violation 2.1 s before its stop line: at 13 m/s and the issue's
     // 3 m/s² a comfortable stop is possible until v/2a = 2.2 s before the line, so no rule
-    // of that definition can warn earlier. Its running 0.6 s before the crossing point (it
+    // of that definition can warn earlier (red_light.reaction_time_s counts from the light's
+    // change, and this light has long been red: applied from any red it would warn 3.05 s
+    // ahead, but rush hour's vehicles, which brake at the last moment with no reaction time,
+    // then give 6 false violations instead of 2). Its running 0.6 s before the crossing point (it
     // can only come after the line). No false warnings.
     detected(&r, HazardKind::IntersectionCollision, 1, 2.5);
     detected(&r, HazardKind::RedLightViolation, 1, 1.6);
@@ -71,8 +74,9 @@ fn permissive_left_turn() {
 #[test]
 fn right_turn_across_a_pedestrian() {
     let r = replay("right_turn_pedestrian");
-    // Measured: warned 4.7 s before the car reaches the pedestrian's path: the right-turn
-    // hypothesis of its straight-or-right lane, slowed to the turn's speed. No false warnings.
+    // Measured: warned 5.1 s before the car reaches the pedestrian's path (4.7 s before
+    // the crosswalk rule): the right-turn hypothesis of its straight-or-right lane, slowed
+    // to the turn's speed, crosses the crosswalk she is on. No false warnings.
     detected(&r, HazardKind::VulnerableRoadUser, 1, 2.5);
     assert_eq!(kind(&r, HazardKind::VulnerableRoadUser).false_warnings, 0);
 }

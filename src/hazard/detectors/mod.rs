@@ -7,7 +7,8 @@ use super::conflict::{Mover, Path};
 use super::{Finding, HazardConfig};
 
 mod collision;
-mod glosa;
+mod crosswalk;
+pub mod glosa;
 pub mod intent;
 mod red_light;
 use crate::fusion::Class;
@@ -110,12 +111,13 @@ fn stops_for_red(
     cfg: &HazardConfig,
     inputs: &Inputs,
     o: &WorldObject,
+    matched: Option<(MatchedPath, f64)>,
     motion: &BTreeMap<u32, (Timestamp, f64, f64)>,
 ) -> Option<f64> {
     if is_vru(o.class) {
         return None;
     }
-    let (lane, remaining) = ingress_lane(inputs.map, o)?;
+    let (lane, remaining) = signal_lane(inputs.map, matched, o)?;
     let v = o.speed_mps();
     if remaining <= 0.0 || v < 0.5 {
         return None;
@@ -127,11 +129,35 @@ fn stops_for_red(
     (red && (comfortable || braking_to_stop(decel, v, remaining))).then_some(remaining)
 }
 
+/// The signalised ingress lane a road user is associated with by the map matcher (the lane
+/// it is on, or the one it left by the connection it is on) and its distance to that lane's
+/// stop line (negative past it). One association for the prediction and the signal rules.
+fn signal_lane<'m>(
+    map: &'m SiteMap,
+    matched: Option<(MatchedPath, f64)>,
+    o: &WorldObject,
+) -> Option<(&'m Lane, f64)> {
+    let id = match matched?.0 {
+        MatchedPath::Lane(id) => id,
+        MatchedPath::Connection { from, .. } => from,
+    };
+    let lane = map
+        .lane(id)
+        .filter(|l| l.direction == LaneDirection::Ingress && l.signal_group.is_some())?;
+    let (_, remaining, _) = lane_position(lane, [o.east_m, o.north_m])?;
+    Some((lane, remaining))
+}
+
+/// A smoothed deceleration above this is braking (rather than the noise of a track's speed,
+/// or engine drag).
+const BRAKING_MPS2: f64 = 0.5;
+
 /// Whether a vehicle braking at `decel_mps2` is stopping before a line `remaining_m` ahead:
 /// it brakes with at least 3/4 of the deceleration the stop needs (speed and position are
 /// noisy close to the line, and drivers brake harder as they close in).
 fn braking_to_stop(decel_mps2: f64, speed_mps: f64, remaining_m: f64) -> bool {
-    decel_mps2 > 0.5 && decel_mps2 >= 0.75 * speed_mps * speed_mps / (2.0 * remaining_m.max(0.1))
+    decel_mps2 > BRAKING_MPS2
+        && decel_mps2 >= 0.75 * speed_mps * speed_mps / (2.0 * remaining_m.max(0.1))
 }
 
 /// Stops a predicted path `stop_m` along it, braking evenly from `speed_mps`.
@@ -240,22 +266,6 @@ pub fn lane_position(lane: &Lane, p: [f64; 2]) -> Option<(f64, f64, [f64; 2])> {
     Some((lateral, remaining, [pr.yaw_rad.cos(), pr.yaw_rad.sin()]))
 }
 
-/// The signalised ingress lane a vehicle drives along, and its distance to the stop line.
-fn ingress_lane<'m>(map: &'m SiteMap, o: &WorldObject) -> Option<(&'m Lane, f64)> {
-    let v = o.speed_mps();
-    let p = [o.east_m, o.north_m];
-    map.lanes
-        .iter()
-        .filter(|l| l.direction == LaneDirection::Ingress && l.signal_group.is_some())
-        .filter_map(|l| lane_position(l, p).map(|pos| (l, pos)))
-        .filter(|(l, (lat, _, dir))| {
-            *lat <= 0.5 * l.width_m + 0.5
-                && (v < 1.0 || (o.vel_east_mps * dir[0] + o.vel_north_mps * dir[1]) / v > 0.7)
-        })
-        .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0))
-        .map(|(l, (_, remaining, _))| (l, remaining))
-}
-
 /// The light of `group` at `t` from its known intervals, if they reach that far.
 fn light_at(signals: &[GroupState], group: u8, t: Timestamp) -> Option<Light> {
     let g = signals.iter().find(|g| g.id == group)?;
@@ -320,6 +330,8 @@ impl Detectors {
                 .flatten();
             self.matches.push(matched.map(|m| (m.path, m.station_m)));
         }
+        // Each way out of a lane with its likelihood (reused across road users).
+        let mut weighed: Vec<(&intent::Route, f64)> = Vec::new();
         for (index, o) in inputs.world.objects.iter().enumerate() {
             let first = self.hypotheses.len();
             let matched = self.matches[index];
@@ -382,19 +394,18 @@ impl Detectors {
                         decel_mps2: -accel,
                         free_road: green_on_arrival && !leader,
                     };
-                    let weights: f64 = ways
-                        .clone()
-                        .map(|r| intent::likelihood(&cfg.intent, r, &evidence))
-                        .sum();
-                    if weights <= 0.0 {
+                    weighed.clear();
+                    weighed
+                        .extend(ways.map(|r| (r, intent::likelihood(&cfg.intent, r, &evidence))));
+                    let total: f64 = weighed.iter().map(|w| w.1).sum();
+                    if total <= 0.0 {
                         // An egress lane, or a lane that leads nowhere: along the lane.
                         let line = inputs.map.lane(id).and_then(|l| l.path());
                         push(None, line.as_ref(), 1.0);
                     } else {
-                        for r in ways {
-                            let p = intent::likelihood(&cfg.intent, r, &evidence) / weights;
-                            if p >= MIN_HYPOTHESIS {
-                                push(Some(r), Some(&r.line), p);
+                        for &(r, w) in &weighed {
+                            if w / total >= MIN_HYPOTHESIS {
+                                push(Some(r), Some(&r.line), w / total);
                             }
                         }
                     }
@@ -418,7 +429,7 @@ impl Detectors {
             }
             // A vehicle that can stop comfortably for a light that will be red on its
             // arrival is expected to stop at the line, not to drive on into the cross traffic.
-            if let Some(stop_m) = stops_for_red(cfg, inputs, o, &self.motion) {
+            if let Some(stop_m) = stops_for_red(cfg, inputs, o, matched, &self.motion) {
                 for h in &mut self.hypotheses[first..] {
                     hold_at(&mut h.path, stop_m, v);
                 }
@@ -428,6 +439,7 @@ impl Detectors {
         matcher.prune(inputs.now);
         if cfg.collision.enabled || cfg.vru.enabled {
             self.conflicts(cfg, inputs, out);
+            self.crosswalk_conflicts(cfg, inputs, out);
         }
         self.signal_rules(cfg, inputs, out);
         out.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.kind.cmp(&b.kind)));

@@ -303,9 +303,11 @@ pub fn map(site: &SiteIdentity, m: &SiteMap, now: Timestamp, msg_cnt: u32) -> Ma
     }
 }
 
-/// RSI for the hazards in force (most urgent first, at most 8: the RTE list's limit), each a
-/// road traffic event at its conflict point with its priority and a description naming the
-/// road users and the values that fired it. `None` when none has an RSI code.
+/// RSI for the hazards in force (most urgent first, at most 8: the RTE list's limit), each
+/// at its conflict point with its priority and a description naming the road users and
+/// the values that fired it: a road traffic event where the site assigns its kind an event
+/// code, and a road traffic sign where its kind has a sign code (see
+/// [`crate::hazard::rsi_codes`]). `None` when there is nothing to send.
 pub fn rsi(
     site: &SiteIdentity,
     hazards: &[&crate::hazard::Hazard],
@@ -327,47 +329,56 @@ pub fn rsi_with_external(
     now: Timestamp,
     msg_cnt: u32,
 ) -> Option<crate::v2x::cn::rsi::Rsi> {
-    use crate::v2x::cn::rsi::{Description, EventSource, RoadEvent, Rsi, Scope};
+    use crate::v2x::cn::rsi::{Description, EventSource, RoadEvent, RoadSign, Rsi, Scope};
     let anchor = site.frame.anchor();
-    let mut ranked: Vec<&&crate::hazard::Hazard> = hazards
-        .iter()
-        .filter(|h| codes.of(h.kind).is_some())
-        .collect();
+    let mut ranked: Vec<&&crate::hazard::Hazard> =
+        hazards.iter().filter(|h| codes.publishes(h.kind)).collect();
     ranked.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.id.cmp(&b.id)));
-    let events: Vec<RoadEvent> = ranked
-        .iter()
-        .take(8)
+    let scope = |h: &crate::hazard::Hazard| {
+        let p = site
+            .frame
+            .to_geo(crate::geo::Enu::new(h.point[0], h.point[1], 0.0));
+        let mut text = format!("{} {:?}", h.kind.name(), h.road_users);
+        if let Some(t) = h.values.ttc_s.or(h.values.time_to_conflict_s) {
+            text.push_str(&format!(" t={t:.1}s"));
+        }
+        Scope {
+            position: Some(GeoPoint::new(p.lat_deg, p.lon_deg, anchor.height_m)),
+            description: Some(Description::Text(text)),
+            priority: Some(h.priority.min(7)),
+            ..Scope::default()
+        }
+    };
+    let top = || ranked.iter().take(8);
+    let events: Vec<RoadEvent> = top()
         .filter_map(|h| {
-            let p = site
-                .frame
-                .to_geo(crate::geo::Enu::new(h.point[0], h.point[1], 0.0));
-            let mut text = format!("{} {:?}", h.kind.name(), h.road_users);
-            if let Some(t) = h.values.ttc_s.or(h.values.time_to_conflict_s) {
-                text.push_str(&format!(" t={t:.1}s"));
-            }
             Some(RoadEvent {
                 id: (h.id % 256) as u8,
                 event_type: codes.of(h.kind)?,
                 source: EventSource::Detection,
                 radius_m: Some(20.0),
                 confidence: None,
-                scope: Scope {
-                    position: Some(GeoPoint::new(p.lat_deg, p.lon_deg, anchor.height_m)),
-                    description: Some(Description::Text(text)),
-                    priority: Some(h.priority.min(7)),
-                    ..Scope::default()
-                },
+                scope: scope(h),
+            })
+        })
+        .collect();
+    let signs: Vec<RoadSign> = top()
+        .filter_map(|h| {
+            Some(RoadSign {
+                id: (h.id % 256) as u8,
+                sign_type: codes.sign_of(h.kind, &h.classes)?,
+                scope: scope(h),
             })
         })
         .collect();
     let events = merge_external(events, external);
-    (!events.is_empty()).then(|| Rsi {
+    (!events.is_empty() || !signs.is_empty()).then(|| Rsi {
         msg_cnt,
         minute_of_year: Some(now.minute_of_year()),
         rsu_id: site.rsu_id,
         ref_pos: GeoPoint::new(anchor.lat_deg, anchor.lon_deg, anchor.height_m),
         events,
-        signs: Vec::new(),
+        signs,
     })
 }
 
