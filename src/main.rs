@@ -20,6 +20,36 @@ struct Cli {
     command: Command,
 }
 
+/// Where `run` logs to the rerun viewer (feature `viz`).
+#[cfg(feature = "viz")]
+#[derive(clap::Args)]
+#[group(multiple = false, conflicts_with = "snapshot")]
+struct RerunArgs {
+    /// Log the run (map, sensors, detections, tracks, truth, hazards, signals) to this
+    /// rerun recording (.rrd); open it with `rerun FILE`.
+    #[arg(long, value_name = "FILE")]
+    rerun: Option<PathBuf>,
+    /// Log the run to a rerun viewer, started if none is listening (`rerun` on the PATH).
+    #[arg(long)]
+    rerun_spawn: bool,
+    /// Log the run to the rerun viewer at HOST:PORT (or a rerun+http://…/proxy URL).
+    #[arg(long, value_name = "ADDR")]
+    rerun_connect: Option<String>,
+}
+
+#[cfg(feature = "viz")]
+impl RerunArgs {
+    fn destination(self) -> Option<roadsight::viz::rerun::Destination> {
+        use roadsight::viz::rerun::Destination;
+        match (self.rerun, self.rerun_spawn, self.rerun_connect) {
+            (Some(p), _, _) => Some(Destination::File(p)),
+            (_, true, _) => Some(Destination::Spawn),
+            (_, _, Some(a)) => Some(Destination::Connect(a)),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Print the `[map]` and `[signal]` sections of a scenario for one traffic-light junction
@@ -95,6 +125,9 @@ enum Command {
         /// The moment of --snapshot, seconds into the scenario (default: its middle).
         #[arg(long, value_name = "S", requires = "snapshot")]
         at: Option<f64>,
+        #[cfg(feature = "viz")]
+        #[command(flatten)]
+        rerun: RerunArgs,
     },
     /// Replay a scenario and measure the tracking against its ground truth: GOSPA, MOTA,
     /// MOTP, IDF1, ID switches, position and speed RMSE per class, share tracked.
@@ -282,6 +315,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             snapshot,
             at,
+            #[cfg(feature = "viz")]
+            rerun,
         } => {
             let (s, name) = load(scenario.as_deref())?;
             let opts = roadsight::replay::RunOptions {
@@ -290,6 +325,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 event_log: events,
                 export,
             };
+            #[cfg(feature = "viz")]
+            if let Some(dest) = rerun.destination() {
+                let r = roadsight::viz::rerun::record(&s, &name, &opts, &dest)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&r.summary)?);
+                } else {
+                    print!("{}", r.summary);
+                }
+                let c = &r.counts;
+                eprintln!(
+                    "rerun         {dest}: {} world updates, {} tracks, {} road users, {} hazards, {} events",
+                    c.world_updates,
+                    c.tracks.len(),
+                    c.truth.len(),
+                    c.hazards.len(),
+                    c.events
+                );
+                if let Some(e) = r.first_error {
+                    eprintln!(
+                        "rerun         {} log calls failed, first: {e}",
+                        r.log_errors
+                    );
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let summary = match snapshot {
                 None => roadsight::replay::run(&s, &name, &opts)?,
                 Some(path) => {
