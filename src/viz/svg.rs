@@ -535,7 +535,7 @@ fn draw_panel(
          <text x=\"{lx:.0}\" y=\"41\" font-size=\"11\" fill=\"#555\">{}</text>\n\
          <text x=\"{lx:.0}\" y=\"64\" font-size=\"14\">t = {:.1} s</text>\n\
          <text x=\"{lx:.0}\" y=\"82\" font-size=\"12\">{} tracks, {} true road users</text>",
-        esc(&truncate_left(name, 30)),
+        esc(&truncate_left(name, 26)),
         esc(&truncate(&scenario.site.name, 40)),
         scene.time_s,
         scene.tracks.len(),
