@@ -19,6 +19,27 @@ use crate::v2x::cn::spat::Light;
 use crate::world::WorldObject;
 use std::collections::BTreeMap;
 
+/// The 2σ ellipse of a 2×2 position covariance `[[a, b], [b, c]]`: the half-axes (major,
+/// minor) and the major axis' direction, rad counter-clockwise from east.
+pub fn ellipse_2sigma(a: f64, b: f64, c: f64) -> (f64, f64, f64) {
+    let mid = (a + c) / 2.0;
+    let rad = (((a - c) / 2.0).powi(2) + b * b).sqrt();
+    let (l1, l2) = ((mid + rad).max(0.0), (mid - rad).max(0.0));
+    (
+        2.0 * l1.sqrt(),
+        2.0 * l2.sqrt(),
+        0.5 * (2.0 * b).atan2(a - c),
+    )
+}
+
+/// An enum's snake_case name as serialised (`intersection_collision`, `protected_green`).
+pub fn snake_name<T: serde::Serialize>(k: &T) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|x| x.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 /// A track's colour by class (the same in the picture and the viewer).
 pub fn class_rgb(c: Class) -> [u8; 3] {
     match c {

@@ -10,7 +10,7 @@
 //! that goes away is cleared at that instant. Logging never stops the run: an error is
 //! counted and the first one kept ([`RerunTap::errors`]).
 
-use super::{class_rgb, light_rgb, sensor_rgb};
+use super::{class_rgb, ellipse_2sigma, light_rgb, sensor_rgb, snake_name as kind_name};
 use crate::hazard::{Hazard, Phase};
 use crate::map::SiteMap;
 use crate::pipeline::driver::{ScenarioDriver, Sink, Tap};
@@ -136,25 +136,6 @@ fn strip(pts: &[[f64; 2]], z: f64) -> Vec<[f32; 3]> {
 
 fn yaw(rad: f64) -> ::rerun::RotationAxisAngle {
     ::rerun::RotationAxisAngle::new([0.0f32, 0.0, 1.0], ::rerun::Angle::from_radians(rad as f32))
-}
-
-/// The 2σ ellipse of a 2×2 position covariance: half-axes and the major axis' direction.
-fn ellipse_2sigma(a: f64, b: f64, c: f64) -> (f64, f64, f64) {
-    let mid = (a + c) / 2.0;
-    let rad = (((a - c) / 2.0).powi(2) + b * b).sqrt();
-    let (l1, l2) = ((mid + rad).max(0.0), (mid - rad).max(0.0));
-    (
-        2.0 * l1.sqrt(),
-        2.0 * l2.sqrt(),
-        0.5 * (2.0 * b).atan2(a - c),
-    )
-}
-
-fn kind_name<T: serde::Serialize>(k: &T) -> String {
-    serde_json::to_value(k)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 impl RerunTap {
@@ -401,7 +382,8 @@ impl RerunTap {
             .with_origins([centre])
             .with_colors([colour]),
         );
-        let (rx, ry, ang) = ellipse_2sigma(o.state_cov[0][0], o.state_cov[0][1], o.state_cov[1][1]);
+        let c = &o.state_cov;
+        let (rx, ry, ang) = ellipse_2sigma(c[0][0], c[0][1], c[1][1]);
         self.log(
             path(&["world", "tracks", &id, "covariance"]),
             &::rerun::Ellipsoids3D::from_centers_and_half_sizes(

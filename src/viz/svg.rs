@@ -11,7 +11,7 @@
 //! `<g class="truth">`, each hazard one `<g class="hazard">`, each lane one element of class
 //! `lane`, so tests and scripts can count them.
 
-use super::{class_rgb, light_rgb, sensor_rgb, Scene};
+use super::{class_rgb, ellipse_2sigma, light_rgb, sensor_rgb, snake_name as snake, Scene};
 use crate::hazard::{Hazard, HazardKind};
 use crate::map::SiteMap;
 use crate::scenario::{LaneDirection, RoadUserClass, Scenario, SensorKind};
@@ -44,13 +44,6 @@ fn esc(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-fn snake<T: serde::Serialize>(k: &T) -> String {
-    serde_json::to_value(k)
-        .ok()
-        .and_then(|x| x.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 /// Warnings in red, red-light ones in orange, speed advice (GLOSA) in teal: advice is not
@@ -411,11 +404,8 @@ fn draw_tracks(s: &mut String, scene: &Scene, v: &View) {
     for o in &scene.tracks {
         let (cx, cy) = v.p(o.east_m, o.north_m);
         let colour = hex(class_rgb(o.class));
-        let (a, b, c) = (o.state_cov[0][0], o.state_cov[0][1], o.state_cov[1][1]);
-        let mid = (a + c) / 2.0;
-        let rad = (((a - c) / 2.0).powi(2) + b * b).sqrt();
-        let (l1, l2) = ((mid + rad).max(0.0), (mid - rad).max(0.0));
-        let ang = 0.5 * (2.0 * b).atan2(a - c);
+        let c = &o.state_cov;
+        let (rx, ry, ang) = ellipse_2sigma(c[0][0], c[0][1], c[1][1]);
         let (l, wd) = (o.length_m * v.k, o.width_m * v.k);
         let (vx, vy) = v.p(o.east_m + o.vel_east_mps, o.north_m + o.vel_north_mps);
         let arrow = if o.speed_mps() > 0.3 {
@@ -435,8 +425,8 @@ fn draw_tracks(s: &mut String, scene: &Scene, v: &View) {
              fill=\"{colour}\" fill-opacity=\"0.8\" stroke=\"#000\" stroke-width=\"0.6\"/>{arrow}\
              <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" font-weight=\"bold\" fill=\"#000\" \
              stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">{id}</text></g>",
-            (2.0 * l1.sqrt() * v.k).max(1.0),
-            (2.0 * l2.sqrt() * v.k).max(1.0),
+            (rx * v.k).max(1.0),
+            (ry * v.k).max(1.0),
             -ang.to_degrees(),
             cx - l / 2.0,
             cy - wd / 2.0,
