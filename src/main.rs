@@ -20,6 +20,36 @@ struct Cli {
     command: Command,
 }
 
+/// Where `run` logs to the rerun viewer (feature `viz`).
+#[cfg(feature = "viz")]
+#[derive(clap::Args)]
+#[group(multiple = false, conflicts_with = "snapshot")]
+struct RerunArgs {
+    /// Log the run (map, sensors, detections, tracks, truth, hazards, signals) to this
+    /// rerun recording (.rrd); open it with `rerun FILE`.
+    #[arg(long, value_name = "FILE")]
+    rerun: Option<PathBuf>,
+    /// Log the run to a rerun viewer, started if none is listening (`rerun` on the PATH).
+    #[arg(long)]
+    rerun_spawn: bool,
+    /// Log the run to the rerun viewer at HOST:PORT (or a rerun+http://…/proxy URL).
+    #[arg(long, value_name = "ADDR")]
+    rerun_connect: Option<String>,
+}
+
+#[cfg(feature = "viz")]
+impl RerunArgs {
+    fn destination(self) -> Option<roadsight::viz::rerun::Destination> {
+        use roadsight::viz::rerun::Destination;
+        match (self.rerun, self.rerun_spawn, self.rerun_connect) {
+            (Some(p), _, _) => Some(Destination::File(p)),
+            (_, true, _) => Some(Destination::Spawn),
+            (_, _, Some(a)) => Some(Destination::Connect(a)),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Print the `[map]` and `[signal]` sections of a scenario for one traffic-light junction
@@ -99,6 +129,9 @@ enum Command {
         /// The moment of --snapshot, seconds into the scenario (default: its middle).
         #[arg(long, value_name = "S", requires = "snapshot")]
         at: Option<f64>,
+        #[cfg(feature = "viz")]
+        #[command(flatten)]
+        rerun: RerunArgs,
     },
     /// Feed a recorded log's inputs through the pipeline again, on the virtual clock, and
     /// print a summary: as fast as possible unless paced.
@@ -333,6 +366,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             snapshot,
             at,
+            #[cfg(feature = "viz")]
+            rerun,
         } => {
             let (s, name) = load(scenario.as_deref())?;
             let record = match record {
@@ -353,6 +388,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 export,
                 record,
             };
+            #[cfg(feature = "viz")]
+            if let Some(dest) = rerun.destination() {
+                let r = roadsight::viz::rerun::record(&s, &name, &opts, &dest)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&r.summary)?);
+                } else {
+                    print!("{}", r.summary);
+                }
+                let c = &r.counts;
+                eprintln!(
+                    "rerun         {dest}: {} world updates, {} tracks, {} road users, {} hazards, {} events",
+                    c.world_updates,
+                    c.tracks.len(),
+                    c.truth.len(),
+                    c.hazards.len(),
+                    c.events
+                );
+                if let Some(e) = r.first_error {
+                    eprintln!(
+                        "rerun         {} log calls failed, first: {e}",
+                        r.log_errors
+                    );
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let summary = match snapshot {
                 None => roadsight::replay::run(&s, &name, &opts)?,
                 Some(path) => {

@@ -3,17 +3,74 @@
 //! dependency, so a bug report can carry it (`roadsight run --snapshot out.svg --at S`).
 //! With the cargo feature `viz`, [`rerun`] logs the whole run to the rerun viewer.
 
+#[cfg(feature = "viz")]
+pub mod rerun;
 pub mod svg;
 
+use crate::fusion::Class;
 use crate::hazard::{Hazard, Phase};
 use crate::pipeline::driver::{ScenarioDriver, Sink, Tap};
 use crate::pipeline::{Event, Transmit};
 use crate::scenario::truth::TruthState;
+use crate::scenario::SensorKind;
 use crate::sensor::SensorFrame;
 use crate::time::Timestamp;
 use crate::v2x::cn::spat::Light;
 use crate::world::WorldObject;
 use std::collections::BTreeMap;
+
+/// The 2σ ellipse of a 2×2 position covariance `[[a, b], [b, c]]`: the half-axes (major,
+/// minor) and the major axis' direction, rad counter-clockwise from east.
+pub fn ellipse_2sigma(a: f64, b: f64, c: f64) -> (f64, f64, f64) {
+    let mid = (a + c) / 2.0;
+    let rad = (((a - c) / 2.0).powi(2) + b * b).sqrt();
+    let (l1, l2) = ((mid + rad).max(0.0), (mid - rad).max(0.0));
+    (
+        2.0 * l1.sqrt(),
+        2.0 * l2.sqrt(),
+        0.5 * (2.0 * b).atan2(a - c),
+    )
+}
+
+/// An enum's snake_case name as serialised (`intersection_collision`, `protected_green`).
+pub fn snake_name<T: serde::Serialize>(k: &T) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|x| x.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// A track's colour by class (the same in the picture and the viewer).
+pub fn class_rgb(c: Class) -> [u8; 3] {
+    match c {
+        Class::Car => [0x1f, 0x77, 0xb4],
+        Class::Truck => [0x8c, 0x56, 0x4b],
+        Class::Bus => [0x94, 0x67, 0xbd],
+        Class::Motorcycle => [0xe3, 0x77, 0xc2],
+        Class::Bicycle => [0x2c, 0xa0, 0x2c],
+        Class::Pedestrian => [0xff, 0x7f, 0x0e],
+        Class::Unknown => [0x7f, 0x7f, 0x7f],
+    }
+}
+
+/// A signal light's colour.
+pub fn light_rgb(l: Light) -> [u8; 3] {
+    match l {
+        Light::ProtectedGreen | Light::PermissiveGreen | Light::FlashingGreen => [0x1d, 0xb3, 0x25],
+        Light::Yellow | Light::FlashingYellow => [0xf2, 0xc2, 0x00],
+        Light::Red | Light::FlashingRed => [0xd6, 0x27, 0x28],
+        Light::Dark | Light::Unavailable => [0x55, 0x55, 0x55],
+    }
+}
+
+/// A sensor's colour (its field of view and its detections) by kind.
+pub fn sensor_rgb(k: SensorKind) -> [u8; 3] {
+    match k {
+        SensorKind::Camera => [0x3b, 0x6f, 0xd6],
+        SensorKind::Radar => [0xa0, 0x4b, 0xd0],
+        SensorKind::Bsm => [0x2a, 0x9d, 0x5c],
+    }
+}
 
 /// What the pipeline knew at one instant, with the ground truth beside it.
 #[derive(Debug, Clone, Default)]
