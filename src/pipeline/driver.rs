@@ -32,6 +32,8 @@ pub enum RunError {
     Pipeline(#[from] crate::pipeline::PipelineError),
     #[error(transparent)]
     Output(#[from] crate::link::sinks::OutputError),
+    #[error(transparent)]
+    Quic(#[from] crate::link::quic::QuicError),
 }
 
 /// Gate for matching a track to a true road user when measuring accuracy.

@@ -52,6 +52,9 @@ pub struct Scenario {
     /// Ground-truth conflicts, labelled for evaluating the hazard detectors.
     #[serde(default)]
     pub conflicts: Vec<ConflictLabel>,
+    /// The cellular (QUIC) endpoint, when the site has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quic: Option<crate::link::quic::QuicSpec>,
 }
 
 /// A labelled situation: what a detector must (or must not) warn of, about whom, and when
@@ -601,7 +604,11 @@ impl Scenario {
             file: path.to_path_buf(),
             source,
         })?;
-        Self::parse(&text, path)
+        let mut s = Self::parse(&text, path)?;
+        if let (Some(q), Some(dir)) = (s.quic.as_mut(), path.parent()) {
+            q.resolve_paths(dir);
+        }
+        Ok(s)
     }
 
     /// Parses and checks scenario text; `file` names it in errors.
@@ -687,6 +694,9 @@ impl Scenario {
             if a.parse::<std::net::SocketAddrV4>().is_err() {
                 return fail("output.source", "not an IPv4 address with port");
             }
+        }
+        if let Some(q) = &self.quic {
+            q.check()?;
         }
         self.check_map()?;
         self.check_signal()?;

@@ -35,6 +35,45 @@ pub struct ServeSummary {
     pub datagrams_in: u64,
     /// Datagrams dropped because the pipeline fell behind (the input queue was full).
     pub datagrams_dropped: u64,
+    /// Every link's counters as the service stopped.
+    pub links: Vec<crate::link::stats::LinkSnapshot>,
+}
+
+/// The site's links beyond the UDP outputs, bound before the service starts so that their
+/// addresses are known (a `listen` port of 0 takes any free port).
+#[derive(Default)]
+pub struct Links {
+    pub registry: crate::link::stats::LinkRegistry,
+    #[cfg(feature = "quic")]
+    pub quic: Option<crate::link::quic::QuicServer>,
+}
+
+impl Links {
+    /// Binds the links the site declares; inside a tokio runtime.
+    pub fn bind(s: &Scenario) -> Result<Self, RunError> {
+        #[allow(unused_mut)]
+        let mut links = Self::default();
+        if let Some(spec) = &s.quic {
+            #[cfg(feature = "quic")]
+            {
+                links.quic = Some(crate::link::quic::QuicServer::bind(spec, &links.registry)?);
+            }
+            #[cfg(not(feature = "quic"))]
+            {
+                let _ = spec;
+                return Err(crate::link::quic::QuicError::NotBuilt.into());
+            }
+        }
+        Ok(links)
+    }
+
+    /// Where the QUIC endpoint listens, if there is one.
+    pub fn quic_addr(&self) -> Option<SocketAddr> {
+        #[cfg(feature = "quic")]
+        return self.quic.as_ref().map(|q| q.local_addr());
+        #[cfg(not(feature = "quic"))]
+        None
+    }
 }
 
 /// Sensor sockets, bound before the service starts so that their addresses are known (a
@@ -125,13 +164,32 @@ pub async fn serve(
     reload_from: Option<&std::path::Path>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<ServeSummary, RunError> {
+    let links = Links::bind(s)?;
+    serve_with_links(s, opts, inputs, links, reload_from, shutdown).await
+}
+
+/// [`serve`] with the site's links already bound ([`Links::bind`]).
+pub async fn serve_with_links(
+    s: &Scenario,
+    opts: &ServeOptions,
+    inputs: Inputs,
+    links: Links,
+    reload_from: Option<&std::path::Path>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<ServeSummary, RunError> {
     let mut out = Outputs::for_scenario(s, opts)?;
+    #[cfg(feature = "quic")]
+    let mut quic_sink = links.quic.as_ref().map(|q| q.sink());
     let clock = SystemClock;
     let epoch = clock.now();
     let (stats, datagrams_in, datagrams_dropped) = match inputs {
         Inputs::Simulated => {
             let mut driver = ScenarioDriver::new(s, epoch)?.without_evaluation();
             let mut sink = out.sink();
+            #[cfg(feature = "quic")]
+            if let Some(q) = quic_sink.as_mut() {
+                sink.0.push(q);
+            }
             tokio::pin!(shutdown);
             loop {
                 tokio::select! {
@@ -177,6 +235,10 @@ pub async fn serve(
             }
             drop(tx);
             let mut sink = out.sink();
+            #[cfg(feature = "quic")]
+            if let Some(q) = quic_sink.as_mut() {
+                sink.0.push(q);
+            }
             tokio::pin!(shutdown);
             let mut hangups = hangup_stream();
             loop {
@@ -210,6 +272,11 @@ pub async fn serve(
         }
     };
     let (udp_sent, udp_errors) = out.udp_counts();
+    let link_stats = links.registry.snapshot();
+    #[cfg(feature = "quic")]
+    if let Some(q) = links.quic {
+        q.shutdown().await;
+    }
     out.finish()?;
     Ok(ServeSummary {
         ran_s: clock.now().secs_since(epoch),
@@ -218,6 +285,7 @@ pub async fn serve(
         udp_errors,
         datagrams_in,
         datagrams_dropped,
+        links: link_stats,
     })
 }
 
