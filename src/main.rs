@@ -34,6 +34,38 @@ enum Command {
         #[arg(long, value_name = "M", default_value_t = 150.0)]
         clip_m: f64,
     },
+    /// Run SUMO headless on a configuration and write a scenario of one signalised junction:
+    /// its map, its recorded signal timeline, every road user near it as ground truth, and a
+    /// default sensor layout (a camera and a radar per corner) to edit.
+    ImportSumo {
+        /// The SUMO configuration (.sumocfg).
+        config: PathBuf,
+        /// The junction's ID in the network.
+        #[arg(long, value_name = "ID")]
+        junction: String,
+        /// The scenario file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Scenario start, simulation seconds (default: the configuration's begin).
+        #[arg(long, value_name = "S")]
+        begin: Option<f64>,
+        /// Scenario end, simulation seconds (default: the configuration's end).
+        #[arg(long, value_name = "S")]
+        end: Option<f64>,
+        /// Keep road users within this distance of the junction, and lanes this long.
+        #[arg(long, value_name = "M", default_value_t = 120.0)]
+        radius_m: f64,
+        /// The junction's WGS84 position as LAT,LON, for a network without a geo-reference.
+        #[arg(long, value_name = "LAT,LON")]
+        anchor: Option<String>,
+        /// The sumo binary (default: $SUMO_HOME/bin/sumo, sumo on the PATH, or the eclipse-sumo
+        /// Python package's).
+        #[arg(long, value_name = "PATH")]
+        sumo: Option<PathBuf>,
+        /// Seed of the scenario's random draws (sensor noise).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Replay a scenario through the pipeline on the virtual clock and print a summary.
     ///
     /// With no scenario, runs the bundled default (a signalised intersection, 120 s).
@@ -53,7 +85,60 @@ enum Command {
         /// Export every sensor frame and evaluation instant (JSON lines), for reference trackers.
         #[arg(long, value_name = "FILE")]
         export: Option<PathBuf>,
+        /// Record every pipeline input and output into this MCAP log, for `replay`. The
+        /// simulated sensors then feed the pipeline their wire form, as live sensors do.
+        #[arg(long, value_name = "FILE.mcap")]
+        record: Option<PathBuf>,
         /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Draw a top-down picture (SVG) of one moment: map, signals, sensors, detections,
+        /// tracks, ground truth and hazards.
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<PathBuf>,
+        /// The moment of --snapshot, seconds into the scenario (default: its middle).
+        #[arg(long, value_name = "S", requires = "snapshot")]
+        at: Option<f64>,
+    },
+    /// Feed a recorded log's inputs through the pipeline again, on the virtual clock, and
+    /// print a summary: as fast as possible unless paced.
+    Replay {
+        /// The log: MCAP files, or directories of them, in order.
+        #[arg(required = true, value_name = "LOG.mcap")]
+        logs: Vec<PathBuf>,
+        /// Record the replay's inputs and outputs into this MCAP log (for `diff`).
+        #[arg(long, value_name = "FILE.mcap")]
+        out: Option<PathBuf>,
+        /// Pace the replay at real time.
+        #[arg(long, conflicts_with = "speed")]
+        realtime: bool,
+        /// Pace the replay at this many times real time.
+        #[arg(long, value_name = "X")]
+        speed: Option<f64>,
+        /// Keep the outputs from this many seconds after the log's time zero (the inputs
+        /// before are replayed silently to build the state).
+        #[arg(long, value_name = "S")]
+        from: Option<f64>,
+        /// Stop this many seconds after the log's time zero.
+        #[arg(long, value_name = "S")]
+        to: Option<f64>,
+        /// Use this site configuration instead of the one in the log (e.g. one threshold
+        /// changed).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare the outputs of two logs: messages per type, hazards started and ended, track
+    /// positions. Exit code 0 when they are the same, 1 when they differ.
+    Diff {
+        a: PathBuf,
+        b: PathBuf,
+        /// Track positions further apart than this differ, metres.
+        #[arg(long, value_name = "M", default_value_t = 0.01)]
+        threshold_m: f64,
+        /// Print the comparison as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -87,6 +172,14 @@ enum Command {
         /// the sensors' live UDP inputs (their `listen` addresses).
         #[arg(long)]
         simulate: bool,
+        /// Serve Prometheus metrics (`/metrics`) and health (`/healthz`) here, instead of
+        /// the site's `[metrics] listen`; keep it on loopback, e.g. 127.0.0.1:9464.
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<SocketAddr>,
+        /// Record every pipeline input and output into rotating MCAP files in this
+        /// directory (limits from the site's `[record]` section, else defaults).
+        #[arg(long, value_name = "DIR")]
+        record: Option<PathBuf>,
     },
     /// Play a scenario's simulated sensors as live UDP streams, in their wire formats (camera
     /// JSON object lists, ARS408 CAN frames over a gateway), paced in real time: to each
@@ -218,28 +311,200 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             std::io::stdout().write_all(m.to_toml()?.as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::ImportSumo {
+            config,
+            junction,
+            out,
+            begin,
+            end,
+            radius_m,
+            anchor,
+            sumo,
+            seed,
+        } => {
+            use roadsight::scenario::sumo;
+            let anchor = anchor
+                .map(|a| {
+                    let (lat, lon) = a
+                        .split_once(',')
+                        .context("--anchor wants LAT,LON in degrees")?;
+                    let p = roadsight::geo::GeoPoint::new(
+                        lat.trim().parse().context("--anchor latitude")?,
+                        lon.trim().parse().context("--anchor longitude")?,
+                        None,
+                    );
+                    anyhow::ensure!(p.is_valid(), "--anchor {a}: not a WGS84 position");
+                    Ok(p)
+                })
+                .transpose()?;
+            let opts = sumo::ImportOptions {
+                begin_s: begin,
+                end_s: end,
+                radius_m,
+                anchor,
+                sumo,
+                seed,
+                ..sumo::ImportOptions::new(config, junction)
+            };
+            let imported = sumo::import(&opts)?;
+            std::fs::write(&out, &imported.toml)
+                .with_context(|| format!("writing {}", out.display()))?;
+            let users: Vec<String> = imported
+                .counts
+                .iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect();
+            eprintln!(
+                "wrote {} ({:.0} s, {}; {} sensors)",
+                out.display(),
+                imported.scenario.run.duration_s,
+                users.join(", "),
+                imported.scenario.sensors.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Run {
             scenario,
             pcap,
             udp,
             events,
             export,
+            record,
             json,
+            snapshot,
+            at,
         } => {
             let (s, name) = load(scenario.as_deref())?;
+            let record = match record {
+                Some(file) => Some(roadsight::record::RecordRequest {
+                    target: roadsight::record::RecordTarget::File(file),
+                    config_toml: match &scenario {
+                        Some(p) => std::fs::read_to_string(p)
+                            .with_context(|| format!("{}", p.display()))?,
+                        None => roadsight::scenario::DEFAULT.to_string(),
+                    },
+                }),
+                None => None,
+            };
             let opts = roadsight::replay::RunOptions {
                 pcap,
                 udp,
                 event_log: events,
                 export,
+                record,
             };
-            let summary = roadsight::replay::run(&s, &name, &opts)?;
+            let summary = match snapshot {
+                None => roadsight::replay::run(&s, &name, &opts)?,
+                Some(path) => {
+                    use roadsight::viz::{svg, SnapshotTap};
+                    let at = at.unwrap_or(s.run.duration_s / 2.0);
+                    anyhow::ensure!(
+                        at.is_finite() && at >= 0.0 && at < s.run.duration_s,
+                        "--at {at}: not within the scenario's 0..{} s",
+                        s.run.duration_s
+                    );
+                    let mut tap = SnapshotTap::new(at);
+                    let summary = roadsight::replay::run_tapped(&s, &name, &opts, Some(&mut tap))?;
+                    let scene = tap
+                        .scene()
+                        .with_context(|| format!("no world-model update at or after {at} s"))?;
+                    let picture = svg::render(&s, scene, &name, &svg::SvgOptions::default());
+                    std::fs::write(&path, picture)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    summary
+                }
+            };
             if json {
                 println!("{}", serde_json::to_string_pretty(&summary)?);
             } else {
                 print!("{summary}");
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Replay {
+            logs,
+            out,
+            realtime,
+            speed,
+            from,
+            to,
+            config,
+            json,
+        } => {
+            use roadsight::replay::log::{Pace, ReplayOptions};
+            let config = match config {
+                Some(p) => Some((
+                    std::fs::read_to_string(&p).with_context(|| format!("{}", p.display()))?,
+                    p,
+                )),
+                None => None,
+            };
+            let pace = match (realtime, speed) {
+                (true, _) => Pace::Speed(1.0),
+                (false, Some(x)) => {
+                    anyhow::ensure!(x.is_finite() && x > 0.0, "--speed {x}: must be above 0");
+                    Pace::Speed(x)
+                }
+                (false, None) => Pace::Fast,
+            };
+            let opts = ReplayOptions {
+                out,
+                pace,
+                from_s: from,
+                to_s: to,
+                config,
+            };
+            let log = roadsight::record::read::Log::open(&logs)?;
+            // A progress bar on a terminal only, so scripts and logs stay clean.
+            let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+                let b = indicatif::ProgressBar::new(1000);
+                b.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{bar:40} {percent:>3}% {msg} ({elapsed} elapsed, {eta} left)",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                b
+            });
+            let mut progress = |done: f64, total: f64| {
+                if let Some(b) = &bar {
+                    b.set_position((done / total.max(1e-9) * 1000.0).clamp(0.0, 1000.0) as u64);
+                    b.set_message(format!("{done:.0} of {total:.0} s"));
+                }
+            };
+            let summary = roadsight::replay::log::replay(&log, &opts, &mut progress)?;
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                print!("{summary}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff {
+            a,
+            b,
+            threshold_m,
+            json,
+        } => {
+            use roadsight::record::read::Log;
+            let (la, lb) = (Log::open(&[a])?, Log::open(&[b])?);
+            let opts = roadsight::replay::diff::DiffOptions {
+                position_threshold_m: threshold_m,
+            };
+            let report = roadsight::replay::diff::diff(&la, &lb, &opts);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{report}");
+            }
+            Ok(if report.equal {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Eval { scenario, json } => {
             let (s, name) = load(scenario.as_deref())?;
@@ -327,8 +592,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             events,
             stop_after,
             simulate,
+            metrics,
+            record,
         } => {
-            let s = Scenario::load(&config)?;
+            let mut s = Scenario::load(&config)?;
+            if metrics.is_some() {
+                s.metrics.listen = metrics;
+            }
+            for l in &s.links.rsu {
+                eprintln!(
+                    "roadsight: link {:?}: RSU at udp://{} ({:?})",
+                    l.name, l.address, l.format
+                );
+            }
+            let text = std::fs::read_to_string(&config)
+                .with_context(|| format!("{}", config.display()))?;
+            let record = roadsight::record::RecordRequest::for_service(&s, &text, record);
             let inputs = if simulate {
                 roadsight::service::Inputs::Simulated
             } else {
@@ -338,6 +617,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "{}: no sensor has a `listen` address; give one, or use --simulate",
                     config.display()
                 );
+                if let Some(a) = live.metrics_addr() {
+                    eprintln!("roadsight: metrics on http://{a}/metrics and /healthz");
+                }
                 for (i, addr) in live.addrs() {
                     eprintln!(
                         "roadsight: sensor {:?} on udp://{addr}",
@@ -351,6 +633,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 pcap,
                 event_log: events,
                 export: None,
+                record,
             };
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -390,6 +673,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 st.rejected_detections.values().sum::<u64>(),
                 st.tracks_confirmed
             );
+            for l in &summary.links {
+                let sent: u64 = l.messages.values().map(|c| c.sent).sum();
+                let dropped: u64 = l.messages.values().map(|c| c.dropped).sum();
+                let errors: u64 = l.messages.values().map(|c| c.errors).sum();
+                eprintln!(
+                    "roadsight: link {:?}: {sent} sent, {dropped} dropped, {errors} send errors{}",
+                    l.name,
+                    l.last_error
+                        .as_deref()
+                        .map(|e| format!(" (last: {e})"))
+                        .unwrap_or_default()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Simulate {

@@ -39,9 +39,14 @@ fn beyond_line_of_sight_crossing() {
     // Measured: warned 2.8 s before the crossing point, flagged beyond line of sight (the
     // building hides the two). While the runner could still stop comfortably for its red it
     // is predicted to stop (that is what keeps rush hour quiet), so the warning comes once
-    // it no longer can. Its violation 2.1 s before its stop line (the rule: no comfortable
-    // stop at 3 m/s²) and its running 0.6 s before the crossing point. No false warnings.
-    detected(&r, HazardKind::IntersectionCollision, 1, 2.3);
+    // it no longer can. Its violation 2.1 s before its stop line: at 13 m/s and the issue's
+    // 3 m/s² a comfortable stop is possible until v/2a = 2.2 s before the line, so no rule
+    // of that definition can warn earlier (red_light.reaction_time_s counts from the light's
+    // change, and this light has long been red: applied from any red it would warn 3.05 s
+    // ahead, but rush hour's vehicles, which brake at the last moment with no reaction time,
+    // then give 6 false violations instead of 2). Its running 0.6 s before the crossing point (it
+    // can only come after the line). No false warnings.
+    detected(&r, HazardKind::IntersectionCollision, 1, 2.5);
     detected(&r, HazardKind::RedLightViolation, 1, 1.6);
     detected(&r, HazardKind::RedLightRunning, 1, 0.3);
     for k in [
@@ -56,12 +61,10 @@ fn beyond_line_of_sight_crossing() {
 #[test]
 fn permissive_left_turn() {
     let r = replay("left_turn");
-    // Measured: detected, but only 0.5 s before the conflict point: the inner lane allows
-    // both straight and left, so until the car is on its left-turn connection the detector
-    // cannot know it will turn (it predicts straight on; antiparallel pairs are skipped).
-    // Too late for a driver to react; the assertion holds the detector to no worse than
-    // today.
-    detected(&r, HazardKind::IntersectionCollision, 1, 0.3);
+    // Measured: warned 3.5 s before the conflict point. The shared lane allows straight and
+    // left; the car slows on a free road with a green ahead, which makes the left turn the
+    // likelier way (detectors::intent), and left × oncoming straight passes min_probability.
+    detected(&r, HazardKind::IntersectionCollision, 1, 2.5);
     assert_eq!(
         kind(&r, HazardKind::IntersectionCollision).false_warnings,
         0
@@ -71,19 +74,19 @@ fn permissive_left_turn() {
 #[test]
 fn right_turn_across_a_pedestrian() {
     let r = replay("right_turn_pedestrian");
-    // Measured: detected 2.6 s before the pedestrian reaches the car's path: the car is
-    // predicted along its lane's only connection, the right turn. No false warnings.
-    detected(&r, HazardKind::VulnerableRoadUser, 1, 2.0);
+    // Measured: warned 5.1 s before the car reaches the pedestrian's path (4.7 s before
+    // the crosswalk rule): the right-turn hypothesis of its straight-or-right lane, slowed
+    // to the turn's speed, crosses the crosswalk she is on. No false warnings.
+    detected(&r, HazardKind::VulnerableRoadUser, 1, 2.5);
     assert_eq!(kind(&r, HazardKind::VulnerableRoadUser).false_warnings, 0);
 }
 
 #[test]
 fn truck_turning_across_a_cyclist() {
     let r = replay("truck_blind_spot");
-    // Measured: detected 0.3 s before the conflict point: the truck's lane allows straight
-    // and right, so the truck and the cyclist ride side by side (parallel, skipped) until
-    // the truck is on its turning connection.
-    detected(&r, HazardKind::VulnerableRoadUser, 1, 0.2);
+    // Measured: warned 4.3 s before the conflict point: the truck's right-turn hypothesis
+    // crosses the cyclist riding alongside (a same-direction pair is checked when one turns).
+    detected(&r, HazardKind::VulnerableRoadUser, 1, 2.5);
     assert_eq!(kind(&r, HazardKind::VulnerableRoadUser).false_warnings, 0);
 }
 
@@ -130,17 +133,18 @@ fn near_miss_does_not_warn() {
 #[test]
 fn rush_hour_false_warnings() {
     let r = replay("rush_hour");
-    // Measured on 60 s of 64 vehicles with no conflict in the ground truth (the generator
-    // checks that any two pass a crossing of their paths > 5 s apart): 35 false collision
-    // warnings (2100 per hour) and 3 false red-light violations (180 per hour), no VRU or
-    // running warnings. (With constant-velocity prediction and no signal knowledge it was
-    // 63 and 9.) Vehicles that can stop for their red are now predicted to; what is left are
-    // mostly pairs predicted along ambiguous lanes (straight assumed) and queues starting on
-    // green. These bounds are today's values, to be lowered as the detectors improve.
+    // Measured on 60 s of vehicles with no conflict in the ground truth (the generator
+    // checks that any two pass a crossing of their paths > 5 s apart): 4 false collision
+    // warnings (240 per hour) and 2 false red-light violations (120 per hour), no VRU or
+    // running warnings. (Before per-connection hypotheses, single-file pairs and queue
+    // moving-off prediction: 35 and 3.) What is left are tracks whose velocity is off
+    // (one at 27 m/s in a 16.7 m/s junction, swapped in dense queues) and stops judged at
+    // the edge of the comfortable deceleration. The issue asks for none: these bounds are
+    // today's values, not the goal.
     let ic = kind(&r, HazardKind::IntersectionCollision);
-    assert!(ic.false_warnings_per_hour <= 2100.0 + 1e-6, "{ic:?}");
+    assert!(ic.false_warnings_per_hour <= 240.0 + 1e-6, "{ic:?}");
     let rl = kind(&r, HazardKind::RedLightViolation);
-    assert!(rl.false_warnings_per_hour <= 180.0 + 1e-6, "{rl:?}");
+    assert!(rl.false_warnings_per_hour <= 120.0 + 1e-6, "{rl:?}");
     assert_eq!(kind(&r, HazardKind::VulnerableRoadUser).warnings, 0);
     assert_eq!(kind(&r, HazardKind::RedLightRunning).warnings, 0);
 }

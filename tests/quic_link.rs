@@ -280,15 +280,15 @@ async fn a_slow_client_is_cut_off_and_does_not_slow_the_others() {
 
 #[tokio::test]
 async fn the_service_feeds_subscribers_with_decodable_messages() {
-    use roadsight::service::{serve_with_links, Inputs, Links, ServeOptions};
+    use roadsight::service::{serve_with_endpoints, Endpoints, Inputs, ServeOptions};
     let p = pki::make();
     let mut s = roadsight::scenario::Scenario::default_scenario().expect("default scenario");
     s.quic = Some(spec(&p));
-    let links = Links::bind(&s).expect("links");
-    let addr = links.quic_addr().expect("a QUIC endpoint");
+    let endpoints = Endpoints::bind(&s).expect("endpoints");
+    let addr = endpoints.quic_addr().expect("a QUIC endpoint");
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let opts = ServeOptions::default();
-    let service = serve_with_links(&s, &opts, Inputs::Simulated, links, None, async {
+    let service = serve_with_endpoints(&s, &opts, Inputs::Simulated, endpoints, None, async {
         let _ = stop_rx.await;
     });
     let subscriber = async {

@@ -324,3 +324,62 @@ fn degenerate_crosswalks_and_buildings() {
         "site.toml: map.buildings[0].height_m: must be positive, got -3"
     );
 }
+
+/// The default scenario with a `[[links.rsu]]` table (and whatever else `extra` adds) after it.
+fn with_link(link: &str) -> String {
+    format!(
+        "{}\n[[links.rsu]]\nname = \"rsu-a\"\naddress = \"127.0.0.1:1516\"\n{link}\n",
+        roadsight::scenario::DEFAULT
+    )
+}
+
+#[test]
+fn bad_links_are_named() {
+    let ok = Scenario::parse(&with_link("format = \"uper\""), Path::new("site.toml"))
+        .expect("a plain UPER link loads");
+    assert_eq!(ok.links.rsu[0].queue, 16);
+    assert_eq!(ok.links.rsu[0].messages.len(), 4);
+    assert_eq!(
+        error(&with_link("format = \"ifm\"\npsid = { rsm = 1, spat = 2, map = 3 }")),
+        "site.toml: links.rsu[0].psid.rsi: format \"ifm\" needs the PSID of every message kind it sends, and RSI is sent"
+    );
+    // Only the kinds it sends need one.
+    Scenario::parse(
+        &with_link("format = \"ifm\"\nmessages = [\"spat\"]\npsid = { spat = 0x8002 }"),
+        Path::new("site.toml"),
+    )
+    .expect("an IFM link for SPAT alone needs only its PSID");
+    let e = error(&with_link("format = \"json\""));
+    assert!(e.starts_with("site.toml: links.rsu[0].format"), "{e}");
+    assert!(e.contains("unknown variant `json`"), "{e}");
+    let e = error(&with_link("messages = [\"cam\"]"));
+    assert!(e.starts_with("site.toml: links.rsu[0].messages[0]"), "{e}");
+    assert_eq!(
+        error(&with_link("priority = { spat = 9 }")),
+        "site.toml: links.rsu[0].priority.spat: 9 is not 0..=7"
+    );
+    assert_eq!(
+        error(&with_link("queue = 0")),
+        "site.toml: links.rsu[0].queue: 0 is not within 1..=65536"
+    );
+    assert_eq!(
+        error(&with_link("messages = []")),
+        "site.toml: links.rsu[0].messages: names no message kind"
+    );
+    let e = error(&format!(
+        "{}\n[[links.rsu]]\nname = \"rsu-a\"\naddress = \"rsu.local\"\n",
+        roadsight::scenario::DEFAULT
+    ));
+    assert!(e.starts_with("site.toml: links.rsu[0]"), "{e}");
+    assert_eq!(
+        error(&format!(
+            "{}[[links.rsu]]\nname = \"rsu-a\"\naddress = \"127.0.0.2:1516\"\n",
+            with_link("")
+        )),
+        "site.toml: links.rsu[1].name: duplicate link name \"rsu-a\""
+    );
+    assert_eq!(
+        error(&with_link("").replace("127.0.0.1:1516", "0.0.0.0:1516")),
+        "site.toml: links.rsu[0].address: 0.0.0.0:1516 is not a destination (port 0 or unspecified host)"
+    );
+}

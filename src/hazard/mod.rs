@@ -8,6 +8,7 @@
 
 pub mod conflict;
 pub mod detectors;
+pub mod rsi_codes;
 
 use crate::fusion::Class;
 use crate::time::Timestamp;
@@ -15,7 +16,9 @@ use crate::v2x::cn::spat::Light;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub use detectors::glosa::{Advice, LaneAdvice};
 pub use detectors::Inputs;
+pub use rsi_codes::RsiEventTypes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -63,6 +66,10 @@ pub struct Values {
     /// Time until the first road user reaches the conflict point.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_to_conflict_s: Option<f64>,
+    /// Joint probability of the two ways the road users were predicted to go (1 where
+    /// each has only one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_m: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,6 +88,9 @@ pub struct Values {
     pub advice_max_mps: Option<f64>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub advice_stop: bool,
+    /// The crosswalk (its MAP lane ID) the road user at risk is on or about to enter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crosswalk: Option<u8>,
     /// The two road users cannot see each other (a building or a large vehicle between).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub beyond_line_of_sight: bool,
@@ -145,6 +155,8 @@ pub struct HazardConfig {
     pub vru: VruConfig,
     pub red_light: RedLightConfig,
     pub glosa: GlosaConfig,
+    /// How vehicles in lanes with several ways on are predicted.
+    pub intent: detectors::intent::IntentConfig,
     /// A finding must hold for this many consecutive evaluations to start a hazard.
     pub confirm_evaluations: u32,
     /// A hazard absent this long ends.
@@ -153,42 +165,9 @@ pub struct HazardConfig {
     pub update_interval_s: f64,
     /// Areas where no hazard is raised (polygons in the site frame), e.g. a depot exit.
     pub suppression_zones: Vec<Vec<[f64; 2]>>,
-    /// RSI event codes (`EventType`, GB/T 29100 numbering) per hazard kind, as the site's
-    /// deployment profile assigns them.
+    /// RSI codes per hazard kind: RTE `eventType` (GB/T 29100-2012) and RTS `signType`
+    /// (GB 5768.2-2009), see [`rsi_codes`].
     pub rsi_event_types: RsiEventTypes,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RsiEventTypes {
-    pub intersection_collision: u16,
-    pub vulnerable_road_user: u16,
-    pub red_light_violation: u16,
-    pub red_light_running: u16,
-}
-
-impl Default for RsiEventTypes {
-    fn default() -> Self {
-        Self {
-            intersection_collision: 901,
-            vulnerable_road_user: 902,
-            red_light_violation: 903,
-            red_light_running: 904,
-        }
-    }
-}
-
-impl RsiEventTypes {
-    /// The code of a kind; GLOSA is advice, not an event, and has none.
-    pub fn of(&self, k: HazardKind) -> Option<u16> {
-        match k {
-            HazardKind::IntersectionCollision => Some(self.intersection_collision),
-            HazardKind::VulnerableRoadUser => Some(self.vulnerable_road_user),
-            HazardKind::RedLightViolation => Some(self.red_light_violation),
-            HazardKind::RedLightRunning => Some(self.red_light_running),
-            HazardKind::Glosa => None,
-        }
-    }
 }
 
 impl Default for HazardConfig {
@@ -198,6 +177,7 @@ impl Default for HazardConfig {
             vru: VruConfig::default(),
             red_light: RedLightConfig::default(),
             glosa: GlosaConfig::default(),
+            intent: detectors::intent::IntentConfig::default(),
             confirm_evaluations: 2,
             clear_after_s: 1.0,
             update_interval_s: 1.0,
@@ -217,6 +197,9 @@ pub struct CollisionConfig {
     pub pet_s: f64,
     /// Road users slower than this are not predicted to reach anything.
     pub min_speed_mps: f64,
+    /// Where a vehicle may go several ways, warn when the ways that conflict are jointly at
+    /// least this likely (see `intent`).
+    pub min_probability: f64,
 }
 
 impl Default for CollisionConfig {
@@ -226,6 +209,7 @@ impl Default for CollisionConfig {
             time_to_conflict_s: 5.0,
             pet_s: 1.5,
             min_speed_mps: 1.5,
+            min_probability: 0.3,
         }
     }
 }
@@ -239,6 +223,8 @@ pub struct VruConfig {
     pub pet_s: f64,
     pub min_vehicle_speed_mps: f64,
     pub min_vru_speed_mps: f64,
+    /// As `collision.min_probability`.
+    pub min_probability: f64,
 }
 
 impl Default for VruConfig {
@@ -249,6 +235,7 @@ impl Default for VruConfig {
             pet_s: 2.0,
             min_vehicle_speed_mps: 1.5,
             min_vru_speed_mps: 0.3,
+            min_probability: 0.3,
         }
     }
 }
@@ -259,10 +246,16 @@ pub struct RedLightConfig {
     pub enabled: bool,
     /// The deceleration a driver stops with comfortably.
     pub comfortable_decel_mps2: f64,
-    /// Driver reaction time counted before braking starts. 0 by default: the rule is "cannot
-    /// stop at a comfortable deceleration"; a reaction time warns earlier, and also warns of
-    /// drivers who brake late but comfortably.
-    pub reaction_s: f64,
+    /// Perception-reaction time before braking starts: "cannot stop" means the stopping
+    /// distance v·t_r + v²/(2a) exceeds the distance to the stop line, the kinematic
+    /// definition of the (Type I) dilemma zone (Gazis, Herman & Maradudin 1960) that the ITE
+    /// yellow-interval formula Y = t_r + v/(2a) also uses, with ITE's recommended
+    /// t_r = 1.0 s and a = 10 ft/s² (3.05 m/s²) (ITE, "Guidelines for Determining Traffic
+    /// Signal Change and Clearance Intervals", 2020). The reaction runs from the light's
+    /// change, as in that definition (the onset of yellow): all of it while green, the rest
+    /// of it during yellow, none once red; a driver already braking has reacted.
+    #[serde(alias = "reaction_s")]
+    pub reaction_time_s: f64,
     /// Vehicles farther than this from the stop line are not judged yet.
     pub max_distance_m: f64,
     pub min_speed_mps: f64,
@@ -273,7 +266,7 @@ impl Default for RedLightConfig {
         Self {
             enabled: true,
             comfortable_decel_mps2: 3.0,
-            reaction_s: 0.0,
+            reaction_time_s: 1.0,
             max_distance_m: 120.0,
             min_speed_mps: 3.0,
         }
@@ -321,6 +314,8 @@ pub struct HazardEngine {
     active: BTreeMap<(HazardKind, Vec<u32>), Active>,
     next_id: u32,
     findings: Vec<Finding>,
+    /// GLOSA per signalised ingress lane at the last evaluation.
+    lane_advice: Vec<LaneAdvice>,
 }
 
 impl HazardEngine {
@@ -332,6 +327,7 @@ impl HazardEngine {
             active: BTreeMap::new(),
             next_id: 1,
             findings: Vec::new(),
+            lane_advice: Vec::new(),
         }
     }
 
@@ -350,8 +346,15 @@ impl HazardEngine {
         self.active.values().map(|a| &a.hazard)
     }
 
+    /// GLOSA per signalised ingress lane as of the last evaluation: the speed range from the
+    /// lane's start that arrives on green, or stop; whether or not a vehicle is on the lane.
+    pub fn lane_advice(&self) -> &[LaneAdvice] {
+        &self.lane_advice
+    }
+
     /// One evaluation at `now`: appends starts, updates and ends to `out`.
     pub fn evaluate(&mut self, now: Timestamp, inputs: &Inputs, out: &mut Vec<HazardEvent>) {
+        detectors::glosa::lane_advice(&self.cfg.glosa, inputs, &mut self.lane_advice);
         self.findings.clear();
         self.detectors.run(&self.cfg, inputs, &mut self.findings);
         let zones = &self.cfg.suppression_zones;
@@ -501,6 +504,8 @@ impl HazardConfig {
             ),
             ("clear_after_s", self.clear_after_s),
             ("update_interval_s", self.update_interval_s),
+            ("intent.lateral_accel_mps2", self.intent.lateral_accel_mps2),
+            ("intent.turn_decel_mps2", self.intent.turn_decel_mps2),
         ];
         for (k, v) in positive {
             if !(v.is_finite() && v > 0.0) {
@@ -511,7 +516,7 @@ impl HazardConfig {
             ("collision.min_speed_mps", self.collision.min_speed_mps),
             ("vru.min_vehicle_speed_mps", self.vru.min_vehicle_speed_mps),
             ("vru.min_vru_speed_mps", self.vru.min_vru_speed_mps),
-            ("red_light.reaction_s", self.red_light.reaction_s),
+            ("red_light.reaction_time_s", self.red_light.reaction_time_s),
             ("red_light.min_speed_mps", self.red_light.min_speed_mps),
         ];
         for (k, v) in non_negative {
@@ -519,6 +524,17 @@ impl HazardConfig {
                 return Err((
                     format!("hazards.{k}"),
                     format!("must not be negative, got {v}"),
+                ));
+            }
+        }
+        for (k, v) in [
+            ("collision.min_probability", self.collision.min_probability),
+            ("vru.min_probability", self.vru.min_probability),
+        ] {
+            if !(v > 0.0 && v <= 1.0) {
+                return Err((
+                    format!("hazards.{k}"),
+                    format!("must be in (0, 1], got {v}"),
                 ));
             }
         }

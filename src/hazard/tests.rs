@@ -66,10 +66,6 @@ fn run(
     signals: &[GroupState],
     buildings: &[Vec<[f64; 2]>],
 ) -> Vec<HazardEvent> {
-    let world = WorldSnapshot {
-        time: t0().add_secs(at),
-        objects,
-    };
     let mut m = map();
     m.buildings = buildings
         .iter()
@@ -79,6 +75,20 @@ fn run(
             height_m: Some(8.0),
         })
         .collect();
+    run_on(engine, at, objects, signals, &m)
+}
+
+fn run_on(
+    engine: &mut HazardEngine,
+    at: f64,
+    objects: Vec<WorldObject>,
+    signals: &[GroupState],
+    m: &SiteMap,
+) -> Vec<HazardEvent> {
+    let world = WorldSnapshot {
+        time: t0().add_secs(at),
+        objects,
+    };
     let names = vec![
         "cam-a".to_string(),
         "cam-b".to_string(),
@@ -87,7 +97,7 @@ fn run(
     let inputs = Inputs {
         now: t0().add_secs(at),
         world: &world,
-        map: &m,
+        map: m,
         signals,
         sensor_names: &names,
     };
@@ -203,7 +213,7 @@ fn pedestrian_in_the_path_of_a_turning_car_is_a_vru_hazard() {
 fn red_light_violation_uses_the_comfortable_deceleration() {
     let with_reaction = |reaction_s: f64| {
         let mut cfg = HazardConfig::default();
-        cfg.red_light.reaction_s = reaction_s;
+        cfg.red_light.reaction_time_s = reaction_s;
         cfg
     };
     let rlv = |e: &mut HazardEngine, car: WorldObject, sig: &[GroupState]| {
@@ -216,16 +226,17 @@ fn red_light_violation_uses_the_comfortable_deceleration() {
     // Green for 1 s more, then red: at 14 m/s, 40 m from the line, arrival in 2.9 s on red.
     let sig = signal(Light::ProtectedGreen, 1.0, Light::Red);
     let at = |y: f64| obj(7, Class::Car, [0.0, y], [0.0, 14.0]);
-    // By default (no reaction time) it can still stop: 14² / (2 · 40) = 2.45 m/s² ≤ 3.
-    let mut e = HazardEngine::new(HazardConfig::default());
+    // Without a reaction time it can still stop: 14² / (2 · 40) = 2.45 m/s² ≤ 3.
+    let mut e = HazardEngine::new(with_reaction(0.0));
     assert!(rlv(&mut e, at(-50.0), &sig).is_empty());
     // 30 m out it cannot: 196 / 60 = 3.27 m/s².
-    let mut e = HazardEngine::new(HazardConfig::default());
+    let mut e = HazardEngine::new(with_reaction(0.0));
     let rl = rlv(&mut e, at(-40.0), &sig);
     assert_eq!(rl.len(), 1);
     assert!((rl[0].hazard.values.required_decel_mps2.unwrap() - 196.0 / 60.0).abs() < 1e-9);
-    // With a 1 s reaction time, 40 m out: 14² / (2 (40 − 14)) = 3.77 m/s² > 3: warn.
-    let mut e = HazardEngine::new(with_reaction(1.0));
+    // With the default 1 s reaction time, 40 m out: 14² / (2 (40 − 14)) = 3.77 m/s² > 3.
+    assert_eq!(HazardConfig::default().red_light.reaction_time_s, 1.0);
+    let mut e = HazardEngine::new(HazardConfig::default());
     let rl = rlv(&mut e, at(-50.0), &sig);
     assert_eq!(rl.len(), 1);
     let v = rl[0].hazard.values;
@@ -234,6 +245,10 @@ fn red_light_violation_uses_the_comfortable_deceleration() {
         (v.signal_now, v.signal_on_arrival),
         (Some(Light::ProtectedGreen), Some(Light::Red))
     );
+    // Under a light long red the driver has seen it: no reaction time, 2.45 m/s² suffices.
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let red = signal(Light::Red, 20.0, Light::ProtectedGreen);
+    assert!(rlv(&mut e, at(-50.0), &red).is_empty());
     // 80 m away it can stop comfortably (196 / (2 · 66) = 1.5 m/s²): no warning.
     let mut e = HazardEngine::new(with_reaction(1.0));
     assert!(rlv(&mut e, obj(8, Class::Car, [0.0, -90.0], [0.0, 14.0]), &sig).is_empty());
@@ -365,4 +380,108 @@ fn a_truck_between_them_hides_two_cars_but_a_low_car_does_not() {
         .expect("warned");
     // A car is as tall as the eyes: only trucks and buses are counted as hiding.
     assert!(!h.hazard.values.beyond_line_of_sight);
+}
+
+/// `map()` with a crosswalk (MAP lane 60) across the box just past lane 1's stop line.
+fn map_with_crosswalk() -> SiteMap {
+    let mut m = map();
+    m.crosswalks = vec![crate::map::Crosswalk {
+        id: 60,
+        approach: "south".into(),
+        polygon: vec![[-8.0, -9.0], [8.0, -9.0], [8.0, -6.0], [-8.0, -6.0]],
+        centreline: vec![[-8.0, -7.5], [8.0, -7.5]],
+        width_m: 3.0,
+        signal_group: None,
+    }];
+    m
+}
+
+#[test]
+fn a_pedestrian_on_or_entering_a_crosswalk_a_vehicle_crosses_is_a_vru_hazard() {
+    let m = map_with_crosswalk();
+    // The car on lane 1 at 10 m/s reaches the crosswalk in about 3 s.
+    let car = obj(1, Class::Car, [0.0, -40.0], [0.0, 10.0]);
+    let vru = |e: &mut HazardEngine, ped: WorldObject, car: WorldObject| {
+        run_on(e, 0.0, vec![car, ped], &[], &m);
+        run_on(e, 0.1, vec![car, ped], &[], &m)
+            .into_iter()
+            .filter(|e| e.hazard.kind == HazardKind::VulnerableRoadUser)
+            .collect::<Vec<_>>()
+    };
+    // Standing on the crosswalk 5 m off the car's line: the paths never cross (and she is
+    // too slow for the point rule), but she is on the crosswalk the car drives over.
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let standing = obj(2, Class::Pedestrian, [5.0, -7.5], [0.0, 0.0]);
+    let ev = vru(&mut e, standing, car);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    let h = &ev[0].hazard;
+    assert_eq!(h.road_users, vec![1, 2]);
+    assert_eq!(h.values.crosswalk, Some(60));
+    assert!(h.values.pet_s.unwrap() <= 0.0, "{:?}", h.values);
+    assert!(h.rule.contains("crosswalk"), "{}", h.rule);
+    let t = h.values.time_to_conflict_s.unwrap();
+    assert!((2.5..3.2).contains(&t), "{t}");
+    // About to enter: walking towards it from the kerb 2 m off, 1.4 m/s.
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let coming = obj(2, Class::Pedestrian, [10.0, -7.5], [-1.4, 0.0]);
+    assert_eq!(vru(&mut e, coming, car).len(), 1);
+    // Beside it, or walking away from it: nothing.
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let beside = obj(2, Class::Pedestrian, [5.0, -3.0], [0.0, 0.0]);
+    assert!(vru(&mut e, beside, car).is_empty());
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let leaving = obj(2, Class::Pedestrian, [9.0, -7.5], [1.4, 0.0]);
+    assert!(vru(&mut e, leaving, car).is_empty());
+    // A vehicle whose path does not cross the crosswalk, or crosses it long after she
+    // has left: nothing.
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let elsewhere = obj(1, Class::Car, [-40.0, 20.0], [10.0, 0.0]);
+    assert!(vru(&mut e, standing, elsewhere).is_empty());
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let crossing = obj(2, Class::Pedestrian, [7.5, -7.5], [-1.4, 0.0]);
+    let far = obj(1, Class::Car, [0.0, -150.0], [0.0, 10.0]);
+    assert!(vru(&mut e, crossing, far).is_empty());
+    // Disabled with the VRU detector.
+    let mut cfg = HazardConfig::default();
+    cfg.vru.enabled = false;
+    let mut e = HazardEngine::new(cfg);
+    assert!(vru(&mut e, standing, car).is_empty());
+}
+
+#[test]
+fn glosa_per_lane_without_any_vehicle() {
+    // Lane 1: 190 m to its stop line, limit 14 m/s (250 m advice range covers it).
+    let m = map();
+    let mut e = HazardEngine::new(HazardConfig::default());
+    // Red for 10 s, then green for 30 s: arrive between 10 s and 40 s: 190/40 = 4.75 to
+    // min(190/10, 14) = 14 m/s.
+    let sig = signal(Light::Red, 10.0, Light::ProtectedGreen);
+    assert!(run_on(&mut e, 0.0, vec![], &sig, &m).is_empty());
+    let a = e.lane_advice();
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!((a[0].lane, a[0].signal_group), (1, 1));
+    assert!((a[0].distance_m - 190.0).abs() < 1e-9);
+    assert_eq!(a[0].signal_now, Some(Light::Red));
+    match a[0].advice {
+        Advice::Speed { min_mps, max_mps } => {
+            assert!((min_mps - 190.0 / 40.0).abs() < 1e-9, "{min_mps}");
+            assert!((max_mps - 14.0).abs() < 1e-9, "{max_mps}");
+        }
+        Advice::Stop => panic!("{a:?}"),
+    }
+    // Green for 5 s more, then red for 30 s: 190 m in 5 s needs 38 m/s, and the next green
+    // is not known: stop.
+    let sig = signal(Light::ProtectedGreen, 5.0, Light::Red);
+    run_on(&mut e, 0.0, vec![], &sig, &m);
+    assert_eq!(e.lane_advice()[0].advice, Advice::Stop);
+    let json = serde_json::to_value(&e.lane_advice()[0]).expect("json");
+    assert_eq!(json["advice"], "stop");
+    // Without signal timing, or with GLOSA disabled: no advice.
+    run_on(&mut e, 0.0, vec![], &[], &m);
+    assert!(e.lane_advice().is_empty());
+    let mut cfg = HazardConfig::default();
+    cfg.glosa.enabled = false;
+    let mut e = HazardEngine::new(cfg);
+    run_on(&mut e, 0.0, vec![], &sig, &m);
+    assert!(e.lane_advice().is_empty());
 }

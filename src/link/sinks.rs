@@ -158,6 +158,18 @@ impl Sink for Tee<'_> {
             s.evaluation_frame(f);
         }
     }
+
+    fn input(&mut self, now: crate::time::Timestamp, input: &crate::pipeline::Input<'_>) {
+        for s in &mut self.0 {
+            s.input(now, input);
+        }
+    }
+
+    fn world(&mut self, w: &crate::world::WorldSnapshot) {
+        for s in &mut self.0 {
+            s.world(w);
+        }
+    }
 }
 
 /// Exports what the tracker saw and what it made, for reference trackers and metrics: one
@@ -234,6 +246,8 @@ pub struct OutputOptions {
     pub pcap: Option<std::path::PathBuf>,
     /// Write the event log (JSON lines) here.
     pub event_log: Option<std::path::PathBuf>,
+    /// Record every input and output of the pipeline (MCAP).
+    pub record: Option<crate::record::RecordRequest>,
 }
 
 /// The outputs of a run or of the service: UDP to each destination, and optionally a

@@ -37,6 +37,8 @@ pub struct LinkSnapshot {
     pub queue_depth: usize,
     pub queue_capacity: usize,
     pub last_error: Option<String>,
+    /// Failures of the link itself, not of one message (its socket cannot be opened).
+    pub link_errors: u64,
     /// Keyed by message type name ("RSM", "SPAT", "events", ...).
     pub messages: BTreeMap<String, MessageCounters>,
 }
@@ -57,6 +59,7 @@ impl LinkStats {
                 queue_depth: 0,
                 queue_capacity,
                 last_error: None,
+                link_errors: 0,
                 messages: BTreeMap::new(),
             }),
         })
@@ -112,6 +115,14 @@ impl LinkStats {
     pub fn error(&self, msg: &str, error: impl std::fmt::Display) {
         self.with(msg, |c| c.errors += 1);
         self.lock().last_error = Some(error.to_string());
+    }
+
+    /// The link itself failed (no socket); it is down until it comes back.
+    pub fn link_error(&self, error: impl std::fmt::Display) {
+        let mut s = self.lock();
+        s.link_errors += 1;
+        s.up = false;
+        s.last_error = Some(error.to_string());
     }
 
     pub fn set_up(&self, up: bool) {

@@ -94,6 +94,47 @@ pub struct ImportedMap {
     pub lane_ids: BTreeMap<String, u8>,
     /// `tlLogic` link index → signal group.
     pub signal_groups: BTreeMap<u32, u8>,
+    /// The ID of the traffic light (`tlLogic`) controlling the junction; it may differ from
+    /// the junction's ID when junctions were joined.
+    pub tls_id: String,
+    /// Network coordinates → site frame, for anything else placed in the network (vehicle
+    /// positions of a simulation).
+    pub net_to_site: NetToSite,
+}
+
+/// The conversion from a network's `x`, `y` to the site frame of one of its junctions (see
+/// the module docs): through WGS84 for a UTM-referenced network, a shift otherwise.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NetToSite {
+    Utm {
+        zone: u8,
+        south: bool,
+        net_offset: [f64; 2],
+        frame: SiteFrame,
+    },
+    Shift {
+        origin: [f64; 2],
+    },
+}
+
+impl NetToSite {
+    /// A network point in the site frame, [east_m, north_m].
+    pub fn to_site(&self, p: [f64; 2]) -> [f64; 2] {
+        match self {
+            Self::Utm {
+                zone,
+                south,
+                net_offset,
+                frame,
+            } => {
+                let (lat, lon) =
+                    utm_to_geo(*zone, *south, p[0] - net_offset[0], p[1] - net_offset[1]);
+                let e = frame.to_enu(GeoPoint::new(lat, lon, None));
+                [e.east_m, e.north_m]
+            }
+            Self::Shift { origin } => [p[0] - origin[0], p[1] - origin[1]],
+        }
+    }
 }
 
 impl ImportedMap {
@@ -156,9 +197,6 @@ struct Link {
     link_index: Option<u32>,
     dir: String,
 }
-
-/// Network coordinates → site frame.
-type ToSite = dyn Fn([f64; 2]) -> [f64; 2];
 
 /// SUMO's default lane width.
 const DEFAULT_WIDTH_M: f64 = 3.2;
@@ -320,27 +358,23 @@ pub fn import_junction(
         .collect();
 
     // Network coordinates → site frame (to the millimetre: SUMO writes centimetres).
-    let (anchor, to_site_exact): (Option<GeoPoint>, Box<ToSite>) = match utm {
+    let (anchor, net_to_site) = match utm {
         Some((zone, south)) => {
-            let geo = move |p: [f64; 2]| {
-                let (lat, lon) = utm_to_geo(zone, south, p[0] - offset[0], p[1] - offset[1]);
-                GeoPoint::new(lat, lon, None)
-            };
-            let anchor = geo([jx, jy]);
-            let frame = SiteFrame::new(anchor);
+            let (lat, lon) = utm_to_geo(zone, south, jx - offset[0], jy - offset[1]);
+            let anchor = GeoPoint::new(lat, lon, None);
             (
                 Some(anchor),
-                Box::new(move |p| {
-                    let e = frame.to_enu(geo(p));
-                    [e.east_m, e.north_m]
-                }),
+                NetToSite::Utm {
+                    zone,
+                    south,
+                    net_offset: offset,
+                    frame: SiteFrame::new(anchor),
+                },
             )
         }
-        None => (
-            opts.anchor,
-            Box::new(move |p: [f64; 2]| [p[0] - jx, p[1] - jy]),
-        ),
+        None => (opts.anchor, NetToSite::Shift { origin: [jx, jy] }),
     };
+    let to_site_exact = |p: [f64; 2]| net_to_site.to_site(p);
     let to_site = |p: [f64; 2]| {
         let q = to_site_exact(p);
         [
@@ -697,6 +731,8 @@ pub fn import_junction(
         anchor,
         lane_ids,
         signal_groups,
+        tls_id: tl,
+        net_to_site,
     })
 }
 

@@ -4,7 +4,7 @@
 //! [`ScenarioDriver::step`] at [`ScenarioDriver::next_time`] as fast as it can, the live
 //! service calls it when the real clock gets there.
 
-use super::{Event, Pipeline, PipelineConfig, Transmit};
+use super::{Event, Input, Pipeline, PipelineConfig, Transmit};
 use crate::scenario::truth::TruthState;
 use crate::scenario::Scenario;
 use crate::sensor::sim::{SimSensors, SimStep};
@@ -23,6 +23,34 @@ pub trait Sink {
     fn raw_frame(&mut self, _frame: &RawFrame) {}
     /// The ground truth in view and the confirmed tracks at an evaluation instant.
     fn evaluation_frame(&mut self, _frame: &crate::eval::Frame) {}
+    /// An input just before the pipeline gets it, with the time it is given (recording).
+    fn input(&mut self, _now: Timestamp, _input: &super::Input<'_>) {}
+    /// The world model after each step (track snapshots); the same snapshot comes again
+    /// until the next message cycle refreshes it.
+    fn world(&mut self, _world: &crate::world::WorldSnapshot) {}
+}
+
+/// A tap on a run (a picture, a visualiser): it sees every output as a [`Sink`] does, and
+/// after each step the driver's state (world model, ground truth, signal states). It only
+/// reads; the run is the same with or without it.
+pub trait Tap: Sink {
+    /// Whether it wants each frame's site-frame detections (`Sink::sensor_frame`).
+    fn wants_detections(&self) -> bool {
+        false
+    }
+    /// Called after every [`ScenarioDriver::step`] at `now`.
+    fn after_step(&mut self, now: Timestamp, driver: &ScenarioDriver);
+}
+
+/// No tap.
+pub struct NoTap;
+
+impl Sink for NoTap {
+    fn transmit(&mut self, _tx: &Transmit) {}
+}
+
+impl Tap for NoTap {
+    fn after_step(&mut self, _now: Timestamp, _driver: &ScenarioDriver) {}
 }
 
 /// A run (replay or live) could not start or finish.
@@ -34,6 +62,7 @@ pub enum RunError {
     Output(#[from] crate::link::sinks::OutputError),
     #[error(transparent)]
     Quic(#[from] crate::link::quic::QuicError),
+    Record(#[from] crate::record::RecordError),
 }
 
 /// Gate for matching a track to a true road user when measuring accuracy.
@@ -95,6 +124,15 @@ pub struct ScenarioDriver {
     evaluate: bool,
     hazard_scorer: crate::eval::hazards::HazardScorer,
     duration_s: f64,
+    wire: Option<Wire>,
+}
+
+/// What encoding the simulated frames into their wire form needs.
+struct Wire {
+    scenario: Scenario,
+    /// Frame counter per sensor (the radar sends its state every tenth cycle).
+    cycles: Vec<u64>,
+    epoch_unix_s: f64,
 }
 
 impl ScenarioDriver {
@@ -126,7 +164,21 @@ impl ScenarioDriver {
             evaluate: true,
             hazard_scorer: crate::eval::hazards::HazardScorer::new(labels(s)),
             duration_s: s.run.duration_s,
+            wire: None,
         })
+    }
+
+    /// Feeds the simulated frames to the pipeline in their sensors' wire form (what
+    /// `roadsight simulate` sends) through [`Pipeline::handle_datagram`], so that a recording
+    /// of the run replays like a live log. The wire formats round (millisecond stamps, CAN
+    /// resolutions), so the outputs differ slightly from a run fed the frames directly.
+    pub fn wire_inputs(mut self, s: &Scenario) -> Self {
+        self.wire = Some(Wire {
+            scenario: s.clone(),
+            cycles: vec![0; s.sensors.len()],
+            epoch_unix_s: self.epoch.micros() as f64 / 1e6,
+        });
+        self
     }
 
     /// Stops measuring against the ground truth (for timing the pipeline alone).
@@ -137,6 +189,21 @@ impl ScenarioDriver {
 
     pub fn pipeline(&self) -> &Pipeline {
         &self.pipeline
+    }
+
+    /// For inputs beside the sensors (TCC commands, reloads).
+    pub fn pipeline_mut(&mut self) -> &mut Pipeline {
+        &mut self.pipeline
+    }
+
+    /// The scenario's ground truth.
+    pub fn truth(&self) -> &crate::scenario::truth::GroundTruth {
+        self.sims.truth()
+    }
+
+    /// Seconds since the scenario's time zero.
+    pub fn scenario_time_s(&self, t: Timestamp) -> f64 {
+        t.secs_since(self.epoch)
     }
 
     pub fn evaluation(&self) -> &Evaluation {
@@ -176,9 +243,34 @@ impl ScenarioDriver {
                 SimStep::Captured => continue,
                 SimStep::Delivered(frame) => {
                     sink.raw_frame(&frame);
-                    self.pipeline.handle_raw(next, &frame);
+                    match &mut self.wire {
+                        Some(w) => {
+                            let i = usize::from(frame.sensor);
+                            let cycle = w.cycles.get(i).copied().unwrap_or(0);
+                            for d in crate::sensor::sim::datagrams(
+                                &w.scenario,
+                                &frame,
+                                w.epoch_unix_s,
+                                cycle,
+                            ) {
+                                let input = Input::Datagram {
+                                    sensor: frame.sensor,
+                                    bytes: &d,
+                                };
+                                sink.input(next, &input);
+                                input.apply(&mut self.pipeline, next);
+                            }
+                            if let Some(c) = w.cycles.get_mut(i) {
+                                *c += 1;
+                            }
+                        }
+                        None => self.pipeline.handle_raw(next, &frame),
+                    }
                 }
-                SimStep::Idle => self.pipeline.handle_timeout(next),
+                SimStep::Idle => {
+                    sink.input(next, &Input::Timeout);
+                    self.pipeline.handle_timeout(next);
+                }
             }
             self.drain(next, sink);
         }
@@ -199,6 +291,7 @@ impl ScenarioDriver {
             }
             sink.event(&ev);
         }
+        sink.world(self.pipeline.world());
         // The world model is refreshed at every RSM cycle (with or without participants).
         if self.evaluate && self.pipeline.world().time == now && self.last_eval != Some(now) {
             self.last_eval = Some(now);

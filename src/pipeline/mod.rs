@@ -8,6 +8,9 @@
 //! [`Pipeline::poll_transmit`] and [`Pipeline::poll_event`].
 
 pub mod driver;
+pub mod input;
+
+pub use input::Input;
 
 use crate::fusion::{ConfigError, Status as TrackStatus, Tracker, TrackerConfig};
 use crate::map::SiteMap;
@@ -24,7 +27,9 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// The V2X message types the pipeline emits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum MessageKind {
     Rsm,
@@ -146,6 +151,21 @@ pub enum Event {
         field: String,
         reason: String,
     },
+    /// A traffic-control-centre event was published, withdrawn, or its window closed.
+    TccEvent {
+        time: String,
+        action: TccAction,
+        id: String,
+    },
+}
+
+/// What happened to a traffic-control-centre event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TccAction {
+    Published,
+    Withdrawn,
+    Expired,
 }
 
 /// Everything the pipeline needs to know about the site.
@@ -270,6 +290,8 @@ pub struct Pipeline {
     signal_changes: Vec<SignalEvent>,
     confirmed: BTreeSet<u32>,
     stats: PipelineStats,
+    /// Events the traffic-control centre asked to broadcast in RSI.
+    external: crate::tcc::external::ExternalEvents,
 }
 
 /// A frame stamped further than this from the pipeline's time is refused: a clock fault, not
@@ -282,6 +304,7 @@ impl Pipeline {
         let hazard_engine = crate::hazard::HazardEngine::new(cfg.hazards.clone());
         let sensor_names = cfg.sensors.iter().map(|s| s.id.clone()).collect();
         let mut ingest = Ingest::default();
+        ingest.set_site(cfg.site.frame);
         for (i, spec) in cfg.sensors.iter().enumerate() {
             if let Err(source) = ingest.push(spec) {
                 let sensor = cfg.sensors.get(i).map_or(String::new(), |s| s.id.clone());
@@ -326,6 +349,7 @@ impl Pipeline {
             signal_changes: Vec::new(),
             confirmed: BTreeSet::new(),
             stats: PipelineStats::default(),
+            external: crate::tcc::external::ExternalEvents::default(),
         })
     }
 
@@ -702,10 +726,87 @@ impl Pipeline {
         let active: Vec<&crate::hazard::Hazard> = self.hazard_engine.active().collect();
         let k = MessageKind::Rsi as usize;
         let codes = &self.cfg.hazards.rsi_event_types;
-        if let Some(m) = compose::rsi(&self.cfg.site, &active, codes, now, self.msg_cnt[k]) {
+        for ev in self.external.expire(now) {
+            self.events.push_back(Event::TccEvent {
+                time: now.to_string(),
+                action: TccAction::Expired,
+                id: ev.id,
+            });
+        }
+        let external = self.external.road_events(&self.cfg.site.frame, now);
+        let site = &self.cfg.site;
+        if let Some(m) =
+            compose::rsi_with_external(site, &active, codes, external, now, self.msg_cnt[k])
+        {
             self.msg_cnt[k] = self.msg_cnt[k].wrapping_add(1);
             self.send(MessageKind::Rsi, now, CnMessage::Rsi(m));
         }
+    }
+
+    /// A checked command from the traffic-control centre: publish or withdraw an RSI event
+    /// (sent with each RSM cycle while its window is open). `Reload` needs the site file,
+    /// which the caller reads and hands to [`Self::apply_reload`]; here it is refused.
+    pub fn handle_command(
+        &mut self,
+        now: Timestamp,
+        cmd: crate::tcc::command::Command,
+    ) -> Result<(), crate::tcc::command::CommandError> {
+        use crate::tcc::command::{Command, CommandError};
+        let (action, id) = match cmd {
+            Command::PublishRsi(ev) => {
+                let id = ev.id.clone();
+                self.external
+                    .publish(ev)
+                    .map_err(|e| CommandError::new("event.id", e.to_string()))?;
+                (TccAction::Published, id)
+            }
+            Command::WithdrawRsi { event_id } => {
+                self.external
+                    .withdraw(&event_id)
+                    .map_err(|e| CommandError::new("event_id", e.to_string()))?;
+                (TccAction::Withdrawn, event_id)
+            }
+            Command::Reload => {
+                return Err(CommandError::new(
+                    "command",
+                    "reload is carried out by the service, which reads the site file",
+                ))
+            }
+        };
+        self.events.push_back(Event::TccEvent {
+            time: now.to_string(),
+            action,
+            id,
+        });
+        Ok(())
+    }
+
+    /// A traffic-control centre's command in its wire form (JSON), checked against this
+    /// site's frame and applied: the request ID (when the command had a readable one) and
+    /// the outcome, for the reply.
+    pub fn handle_tcc_command(
+        &mut self,
+        now: Timestamp,
+        bytes: &[u8],
+    ) -> (
+        Option<String>,
+        Result<(), crate::tcc::command::CommandError>,
+    ) {
+        match crate::tcc::command::parse(bytes, now, &self.cfg.site.frame) {
+            Err(r) => (r.request_id, Err(r.error)),
+            Ok(req) => (req.request_id, self.handle_command(now, req.command)),
+        }
+    }
+
+    /// The traffic-control centre's events in force or waiting for their window.
+    pub fn external_events(&self) -> &crate::tcc::external::ExternalEvents {
+        &self.external
+    }
+
+    /// Every signal group's state at `now` into `out`, and the controller's mode (for the
+    /// TCC feed; SPAT itself is made in the message cycle).
+    pub fn signal_state(&self, now: Timestamp, out: &mut Vec<GroupState>) -> ControllerMode {
+        self.cfg.signal.states_at(now, out)
     }
 
     /// The hazard detectors' configuration in force.

@@ -1,9 +1,14 @@
 //! Replay: a scenario through the pipeline on the virtual clock, as fast as the CPU allows.
-//! Same input, same bytes out.
+//! Same input, same bytes out. [`log`] replays a recorded log the same way, and [`diff`]
+//! compares two logs' outputs.
+
+pub mod diff;
+pub mod log;
 
 use crate::clock::{Clock, VirtualClock};
 use crate::link::sinks::Outputs;
-use crate::pipeline::driver::ScenarioDriver;
+use crate::link::sinks::Tee;
+use crate::pipeline::driver::{ScenarioDriver, Tap};
 use crate::pipeline::{MessageKind, PipelineStats};
 use crate::scenario::Scenario;
 use serde::Serialize;
@@ -91,29 +96,59 @@ impl fmt::Display for RunSummary {
 
 /// Runs a scenario from start to end on the virtual clock.
 pub fn run(s: &Scenario, name: &str, opts: &RunOptions) -> Result<RunSummary, RunError> {
+    run_tapped(s, name, opts, None::<&mut crate::pipeline::driver::NoTap>)
+}
+
+/// [`run`] with a tap (a snapshot, a visualiser) on the pipeline.
+pub fn run_tapped<T: Tap>(
+    s: &Scenario,
+    name: &str,
+    opts: &RunOptions,
+    mut tap: Option<&mut T>,
+) -> Result<RunSummary, RunError> {
     let mut out = Outputs::for_scenario(s, opts)?;
     let start = s.start();
     let end = start.add_secs(s.run.duration_s);
     let clock = VirtualClock::new(start);
     let mut driver = ScenarioDriver::new(s, start)?;
-    if opts.export.is_some() {
+    if opts.export.is_some() || tap.as_ref().is_some_and(|t| t.wants_detections()) {
         driver.tap_detections();
     }
+    let mut rec = match &opts.record {
+        Some(r) => {
+            driver = driver.wire_inputs(s);
+            Some(r.open(s, start, false, "run")?)
+        }
+        None => None,
+    };
     let wall = std::time::Instant::now();
     {
         let mut sink = out.sink();
+        if let Some(r) = rec.as_mut() {
+            sink.0.push(r);
+        }
         loop {
             let next = driver.next_time();
             if next >= end {
                 break;
             }
             clock.advance_to(next);
-            driver.step(clock.now(), &mut sink);
+            match tap.as_deref_mut() {
+                Some(t) => {
+                    // With a tap, every output also goes to it.
+                    driver.step(clock.now(), &mut Tee(vec![&mut sink, &mut *t]));
+                    t.after_step(clock.now(), &driver);
+                }
+                None => driver.step(clock.now(), &mut sink),
+            }
         }
     }
     let wall_s = wall.elapsed().as_secs_f64();
     let (udp_sent, udp_errors) = out.udp_counts();
     out.finish()?;
+    if let Some(r) = rec {
+        r.finish()?;
+    }
     let stats: &PipelineStats = driver.pipeline().stats();
     let eval = driver.evaluation();
     let (seen, tracked) = eval.road_users();

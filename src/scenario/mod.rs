@@ -6,6 +6,8 @@
 //! Loading checks everything once (as ripgrep turns low-level flags into a checked config):
 //! an error names the file, the key path and the reason.
 
+pub mod links;
+pub mod sumo;
 pub mod truth;
 
 use crate::geo::{Enu, GeoPoint};
@@ -52,6 +54,18 @@ pub struct Scenario {
     /// Ground-truth conflicts, labelled for evaluating the hazard detectors.
     #[serde(default)]
     pub conflicts: Vec<ConflictLabel>,
+    /// Live: where messages go (RSUs over UDP), see [`links`].
+    #[serde(default)]
+    pub links: links::LinksSpec,
+    /// Live: the metrics and health endpoint.
+    #[serde(default)]
+    pub metrics: links::MetricsSpec,
+    /// The traffic-control-centre feed (MQTT); none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcc: Option<crate::tcc::config::TccConfig>,
+    /// Recording of the service's inputs and outputs (off when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<crate::record::RecordConfig>,
     /// The cellular (QUIC) endpoint, when the site has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quic: Option<crate::link::quic::QuicSpec>,
@@ -371,6 +385,10 @@ pub struct RoadUserSpec {
 pub enum SensorKind {
     Camera,
     Radar,
+    /// Vehicles reporting themselves (CN BSM) as the RSU forwards them: raw UPER
+    /// `MessageFrame`s, or IFM-style text with a `Payload=` hex line. `position`, `fov_deg` and
+    /// `range_m` describe the radio coverage; `rate_hz` the vehicles' BSM rate.
+    Bsm,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -541,6 +559,8 @@ impl SensorSpec {
         self.class_accuracy.unwrap_or(match self.kind {
             SensorKind::Camera => 0.9,
             SensorKind::Radar => 0.6,
+            // A vehicle states its own class.
+            SensorKind::Bsm => 0.95,
         })
     }
 }
@@ -665,6 +685,9 @@ impl Scenario {
             return fail("site.rsu_id", "must be exactly 8 ASCII characters");
         }
         finite_enu("site.rsu_position", &self.site.rsu_position)?;
+        if let Some(Err((k, r))) = self.record.as_ref().map(|r| r.check()) {
+            return fail(k, r);
+        }
         positive("run.duration_s", self.run.duration_s)?;
         if parse_utc(&self.run.start_time).is_none() {
             return fail(
@@ -700,7 +723,11 @@ impl Scenario {
         }
         self.check_map()?;
         self.check_signal()?;
+        links::check(&self.links, &self.metrics)?;
         self.hazards.validate()?;
+        if let Some(t) = &self.tcc {
+            t.validate()?;
+        }
         for (i, c) in self.conflicts.iter().enumerate() {
             let k = |f: &str| format!("conflicts[{i}].{f}");
             finite(&k("time_s"), c.time_s)?;
@@ -743,6 +770,12 @@ impl Scenario {
             for (f, v) in radar_only {
                 match (s.kind, v) {
                     (SensorKind::Radar, Some(v)) => non_negative(&k(f), v)?,
+                    (SensorKind::Bsm, Some(_)) => {
+                        return Err((
+                            k(f),
+                            "is a radar setting; a BSM carries its own accuracy".into(),
+                        ))
+                    }
                     (SensorKind::Camera, Some(_)) => {
                         return Err((
                             k(f),
@@ -752,7 +785,7 @@ impl Scenario {
                     _ => {}
                 }
             }
-            if s.kind == SensorKind::Radar && s.camera.is_some() {
+            if s.kind != SensorKind::Camera && s.camera.is_some() {
                 return Err((k("camera"), "is only for a camera".into()));
             }
             if s.radar_sensor_id > 7 {

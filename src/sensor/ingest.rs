@@ -29,6 +29,10 @@ pub enum InputError {
     Camera(#[from] CameraJsonError),
     #[error("ARS408: {0}")]
     Radar(#[from] Ars408Error),
+    #[error("BSM: {0}")]
+    Bsm(#[from] crate::sensor::bsm::BsmInputError),
+    #[error("BSM from a vehicle: the site frame is not set")]
+    NoSite,
     #[error("frame names sensor {got:?}, but arrived on the port of {expected:?}")]
     WrongSensor { expected: String, got: String },
 }
@@ -65,7 +69,7 @@ impl SensorModel {
     pub fn new(spec: &SensorSpec) -> Result<Self, CameraError> {
         let camera = match spec.kind {
             SensorKind::Camera => Some(spec.camera_model()?),
-            SensorKind::Radar => None,
+            SensorKind::Radar | SensorKind::Bsm => None,
         };
         Ok(Self {
             name: spec.id.clone(),
@@ -90,6 +94,8 @@ impl SensorModel {
 #[derive(Debug, Default)]
 pub struct Ingest {
     sensors: Vec<SensorModel>,
+    /// The site frame, for sensors that report WGS84 (vehicles' BSMs).
+    site: Option<crate::geo::SiteFrame>,
 }
 
 /// Spread of each dimension over a class (length, width, height), metres: what a box of a
@@ -131,7 +137,15 @@ impl Ingest {
             .iter()
             .map(SensorModel::new)
             .collect::<Result<_, _>>()?;
-        Ok(Self { sensors })
+        Ok(Self {
+            sensors,
+            site: None,
+        })
+    }
+
+    /// The site frame that WGS84 reports (BSMs) are converted into.
+    pub fn set_site(&mut self, site: crate::geo::SiteFrame) {
+        self.site = Some(site);
     }
 
     /// Adds the next sensor (index = the number before it).
@@ -224,6 +238,21 @@ impl Ingest {
                     capture_s: msg.timestamp_ms / 1000.0 - epoch_unix_s,
                     deliver_s: arrival_s,
                     payload: Payload::Boxes(boxes),
+                });
+            }
+            SensorKind::Bsm => {
+                let site = self.site.as_ref().ok_or(InputError::NoSite)?;
+                let bsm = crate::sensor::bsm::decode(bytes)?;
+                let capture_s = crate::sensor::bsm::capture_time(&bsm, arrival_s, epoch_unix_s)
+                    .map_or(arrival_s - model.latency_s, |t| t + model.clock_offset_s);
+                let d = crate::sensor::bsm::detection(&bsm, site, sensor, capture_s).map_err(
+                    |(field, reason)| crate::sensor::bsm::BsmInputError::Field { field, reason },
+                )?;
+                out.push(RawFrame {
+                    sensor,
+                    capture_s,
+                    deliver_s: arrival_s,
+                    payload: Payload::Detections(vec![d]),
                 });
             }
             SensorKind::Radar => {

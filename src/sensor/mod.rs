@@ -8,6 +8,7 @@
 //! stream, so replay and the live path go through the very same ingest.
 
 pub mod ars408;
+pub mod bsm;
 pub mod camera;
 pub mod camera_json;
 pub mod ingest;
@@ -111,7 +112,13 @@ impl Coverage {
             north_m: spec.position.north_m,
             yaw_rad: spec.yaw_deg.to_radians(),
             half_fov_rad: spec.fov_deg.to_radians() / 2.0,
-            range_m: spec.range_m,
+            // A BSM reports only its sender: its silence says nothing of anyone else, so
+            // no track is missed by it.
+            range_m: if spec.kind == SensorKind::Bsm {
+                0.0
+            } else {
+                spec.range_m
+            },
         }
     }
 
@@ -195,7 +202,7 @@ impl SimSensor {
         let first = rng.range(0.0, period_s);
         let camera = match spec.kind {
             SensorKind::Camera => Some(spec.camera_model()?),
-            SensorKind::Radar => None,
+            SensorKind::Radar | SensorKind::Bsm => None,
         };
         Ok(Self {
             index,
@@ -313,7 +320,8 @@ impl SimSensor {
     pub fn capture(&mut self, truths: &[TruthState], frame: &mut RawFrame) -> bool {
         let t = self.next_capture_s;
         self.next_capture_s += self.period_s;
-        if self.out_at(t) {
+        // Simulated road users carry no V2X unit: a BSM receiver hears nothing.
+        if self.out_at(t) || self.spec.kind == SensorKind::Bsm {
             return false;
         }
         let jitter = if self.spec.latency_jitter_s > 0.0 {
@@ -337,6 +345,7 @@ impl SimSensor {
                     self.capture_boxes(truths, boxes);
                 }
             }
+            SensorKind::Bsm => {}
             SensorKind::Radar => {
                 if !matches!(frame.payload, Payload::RadarObjects(_)) {
                     frame.payload = Payload::RadarObjects(Vec::new());

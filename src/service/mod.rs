@@ -8,11 +8,18 @@
 //! - [`simulate`] plays a scenario's simulated sensors to such a service as live UDP streams
 //!   in their wire formats, paced in real time, so a site (and a test) exercises the live
 //!   path without a road.
+//! - Messages leave through the site's links ([`crate::link::Links`], `[[links.rsu]]`), each
+//!   behind its own queue; [`metrics`] serves counters and [`health`] at `[metrics] listen`.
+
+pub mod health;
+pub mod metrics;
+
+pub mod tcc;
 
 use crate::clock::{Clock, SystemClock};
-use crate::link::sinks::Outputs;
+use crate::link::sinks::{Outputs, Tee};
 use crate::pipeline::driver::{ScenarioDriver, Sink};
-use crate::pipeline::{Pipeline, PipelineConfig, PipelineStats};
+use crate::pipeline::{Input, Pipeline, PipelineConfig, PipelineStats};
 use crate::scenario::Scenario;
 use crate::sensor::sim::{self, SimSensors, SimStep};
 use crate::time::Timestamp;
@@ -39,24 +46,25 @@ pub struct ServeSummary {
     pub links: Vec<crate::link::stats::LinkSnapshot>,
 }
 
-/// The site's links beyond the UDP outputs, bound before the service starts so that their
-/// addresses are known (a `listen` port of 0 takes any free port).
+/// The site's listening endpoints (the QUIC link), bound before the service starts so that
+/// their addresses are known (a `listen` port of 0 takes any free port), and the registry of
+/// every link's counters, which they share with the RSU links and the TCC feed.
 #[derive(Default)]
-pub struct Links {
+pub struct Endpoints {
     pub registry: crate::link::stats::LinkRegistry,
     #[cfg(feature = "quic")]
     pub quic: Option<crate::link::quic::QuicServer>,
 }
 
-impl Links {
-    /// Binds the links the site declares; inside a tokio runtime.
+impl Endpoints {
+    /// Binds the endpoints the site declares; inside a tokio runtime.
     pub fn bind(s: &Scenario) -> Result<Self, RunError> {
         #[allow(unused_mut)]
-        let mut links = Self::default();
+        let mut e = Self::default();
         if let Some(spec) = &s.quic {
             #[cfg(feature = "quic")]
             {
-                links.quic = Some(crate::link::quic::QuicServer::bind(spec, &links.registry)?);
+                e.quic = Some(crate::link::quic::QuicServer::bind(spec, &e.registry)?);
             }
             #[cfg(not(feature = "quic"))]
             {
@@ -64,7 +72,7 @@ impl Links {
                 return Err(crate::link::quic::QuicError::NotBuilt.into());
             }
         }
-        Ok(links)
+        Ok(e)
     }
 
     /// Where the QUIC endpoint listens, if there is one.
@@ -80,6 +88,7 @@ impl Links {
 /// `listen` port of 0 takes any free port).
 pub struct LiveInputs {
     sockets: Vec<(Source, std::net::UdpSocket)>,
+    metrics: Option<std::net::TcpListener>,
 }
 
 /// Who a live input socket listens to.
@@ -116,7 +125,15 @@ impl LiveInputs {
                 bind(addr, "signal feed", "controller")?,
             ));
         }
-        Ok(Self { sockets })
+        Ok(Self {
+            sockets,
+            metrics: bind_metrics(s)?,
+        })
+    }
+
+    /// The metrics endpoint's local address, if the site has one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// Each bound sensor's index and local address.
@@ -151,6 +168,52 @@ pub enum Inputs {
     Simulated,
 }
 
+/// Binds the metrics endpoint of `[metrics] listen`, if any.
+fn bind_metrics(
+    s: &Scenario,
+) -> Result<Option<std::net::TcpListener>, crate::link::sinks::OutputError> {
+    let Some(addr) = s.metrics.listen else {
+        return Ok(None);
+    };
+    std::net::TcpListener::bind(addr)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map(Some)
+        .map_err(|source| crate::link::sinks::OutputError {
+            what: "metrics endpoint",
+            target: addr.to_string(),
+            source,
+        })
+}
+
+/// Starts the metrics endpoint on a bound listener.
+fn start_metrics(
+    listener: Option<std::net::TcpListener>,
+    status: &health::SharedStatus,
+    links: &crate::link::stats::LinkRegistry,
+) -> Result<Option<tokio::task::JoinHandle<()>>, crate::link::sinks::OutputError> {
+    let Some(l) = listener else {
+        return Ok(None);
+    };
+    let target = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let l =
+        tokio::net::TcpListener::from_std(l).map_err(|source| crate::link::sinks::OutputError {
+            what: "metrics endpoint",
+            target,
+            source,
+        })?;
+    Ok(Some(tokio::spawn(metrics::serve_http(
+        l,
+        status.clone(),
+        links.clone(),
+    ))))
+}
+
+/// How often the loop refreshes the status the metrics endpoint reads.
+const STATUS_EVERY_US: i64 = 100_000;
+
+/// Links get this long at shutdown to send what they hold.
+const LINK_GRACE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Datagrams waiting for the pipeline; past this the newest are dropped and counted.
 const INPUT_QUEUE: usize = 4096;
 
@@ -164,48 +227,94 @@ pub async fn serve(
     reload_from: Option<&std::path::Path>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<ServeSummary, RunError> {
-    let links = Links::bind(s)?;
-    serve_with_links(s, opts, inputs, links, reload_from, shutdown).await
+    let endpoints = Endpoints::bind(s)?;
+    serve_with_endpoints(s, opts, inputs, endpoints, reload_from, shutdown).await
 }
 
-/// [`serve`] with the site's links already bound ([`Links::bind`]).
-pub async fn serve_with_links(
+/// [`serve`] with the site's endpoints already bound ([`Endpoints::bind`]).
+pub async fn serve_with_endpoints(
     s: &Scenario,
     opts: &ServeOptions,
     inputs: Inputs,
-    links: Links,
+    endpoints: Endpoints,
     reload_from: Option<&std::path::Path>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<ServeSummary, RunError> {
     let mut out = Outputs::for_scenario(s, opts)?;
     #[cfg(feature = "quic")]
-    let mut quic_sink = links.quic.as_ref().map(|q| q.sink());
+    let mut quic_sink = endpoints.quic.as_ref().map(|q| q.sink());
     let clock = SystemClock;
     let epoch = clock.now();
-    let (stats, datagrams_in, datagrams_dropped) = match inputs {
+    // Every link's counters, for the metrics endpoint and the TCC health feed.
+    let registry = endpoints.registry.clone();
+    let mut links = crate::link::Links::start(&s.links, &registry);
+    let status: health::SharedStatus =
+        std::sync::Arc::new(std::sync::Mutex::new(health::ServiceStatus::new(s, epoch)));
+    let mut tcc =
+        tcc::TccTap::start(s, &registry, epoch).map_err(|e| crate::link::sinks::OutputError {
+            what: "TCC feed",
+            target: s.tcc.as_ref().map_or(String::new(), |t| t.broker.clone()),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    let never = Timestamp::from_micros(i64::MAX);
+    let (stats, datagrams_in, datagrams_dropped, metrics_task) = match inputs {
         Inputs::Simulated => {
+            let metrics_task = start_metrics(bind_metrics(s)?, &status, &registry)?;
             let mut driver = ScenarioDriver::new(s, epoch)?.without_evaluation();
+            let mut rec = match &opts.record {
+                Some(r) => {
+                    driver = driver.wire_inputs(s);
+                    Some(r.open(s, epoch, false, "serve")?)
+                }
+                None => None,
+            };
             let mut sink = out.sink();
+            sink.0.push(&mut links);
+            if let Some(r) = rec.as_mut() {
+                sink.0.push(r);
             #[cfg(feature = "quic")]
             if let Some(q) = quic_sink.as_mut() {
                 sink.0.push(q);
             }
             tokio::pin!(shutdown);
+            let mut published = Timestamp::from_micros(i64::MIN);
             loop {
+                let wake = driver.next_time().min(tcc.poll_timeout().unwrap_or(never));
                 tokio::select! {
-                    _ = sleep_until(&clock, driver.next_time()) => {}
+                    _ = sleep_until(&clock, wake) => {}
+                    cmd = tcc.next_command() => {
+                        tcc.handle_command(clock.now(), &cmd, driver.pipeline_mut(), reload_from, &mut sink);
+                    }
                     _ = &mut shutdown => break,
                 }
-                driver.step(clock.now(), &mut sink);
+                let now = clock.now();
+                driver.step(now, &mut Tee(vec![&mut sink, &mut tcc]));
+                if tcc.poll_timeout().is_some_and(|t| t <= now) {
+                    tcc.handle_timeout(now, driver.pipeline());
+                }
+                if now.micros().saturating_sub(published.micros()) >= STATUS_EVERY_US {
+                    published = now;
+                    publish(&status, driver.pipeline(), now, None);
+                }
             }
-            (driver.pipeline().stats().clone(), 0, 0)
+            drop(sink);
+            if let Some(r) = rec {
+                r.finish()?;
+            }
+            (driver.pipeline().stats().clone(), 0, 0, metrics_task)
         }
-        Inputs::Live(live) => {
+        Inputs::Live(mut live) => {
+            let metrics_task = start_metrics(live.metrics.take(), &status, &registry)?;
             let mut cfg = PipelineConfig::from_scenario(s, epoch);
-            if live.signal_addr().is_some() {
+            let signal_feed = live.signal_addr().is_some();
+            if signal_feed {
                 cfg = cfg.with_signal_feed(s);
             }
             let mut pipeline = Pipeline::new(cfg, epoch)?;
+            let mut rec = match &opts.record {
+                Some(r) => Some(r.open(s, epoch, signal_feed, "serve")?),
+                None => None,
+            };
             let (tx, mut rx) = tokio::sync::mpsc::channel::<(Source, Vec<u8>)>(INPUT_QUEUE);
             let (received, dropped) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
             let mut tasks = Vec::new();
@@ -235,46 +344,86 @@ pub async fn serve_with_links(
             }
             drop(tx);
             let mut sink = out.sink();
+            sink.0.push(&mut links);
+            if let Some(r) = rec.as_mut() {
+                sink.0.push(r);
             #[cfg(feature = "quic")]
             if let Some(q) = quic_sink.as_mut() {
                 sink.0.push(q);
             }
             tokio::pin!(shutdown);
             let mut hangups = hangup_stream();
+            let mut seen = vec![(0u64, None::<Timestamp>); s.sensors.len()];
+            let mut published = Timestamp::from_micros(i64::MIN);
             loop {
                 let wake = pipeline
                     .poll_timeout()
-                    .unwrap_or(Timestamp::from_micros(i64::MAX));
+                    .unwrap_or(never)
+                    .min(tcc.poll_timeout().unwrap_or(never));
+                let step = |input: Input<'_>, pipeline: &mut Pipeline, sink: &mut Tee<'_>| {
+                    feed(clock.now(), input, pipeline, sink)
+                };
                 tokio::select! {
                     Some((source, bytes)) = rx.recv() => match source {
-                        Source::Sensor(i) => pipeline.handle_datagram(clock.now(), i, &bytes),
-                        Source::SignalController => pipeline.handle_signal_feed(clock.now(), &bytes),
+                        Source::Sensor(sensor) => {
+                            if let Some(s) = seen.get_mut(usize::from(sensor)) {
+                                *s = (s.0 + 1, Some(clock.now()));
+                            }
+                            step(Input::Datagram { sensor, bytes: &bytes }, &mut pipeline, &mut sink)
+                        }
+                        Source::SignalController => step(Input::SignalFeed(&bytes), &mut pipeline, &mut sink),
                     },
-                    _ = sleep_until(&clock, wake) => pipeline.handle_timeout(clock.now()),
+                    _ = sleep_until(&clock, wake) => step(Input::Timeout, &mut pipeline, &mut sink),
+                    cmd = tcc.next_command() => {
+                        tcc.handle_command(clock.now(), &cmd, &mut pipeline, reload_from, &mut sink);
+                    }
                     true = next_hangup(&mut hangups) => {
                         if let Some(path) = reload_from {
                             let outcome = Scenario::load(path)
                                 .map(|s| s.hazards)
                                 .map_err(|e| e.to_string());
-                            pipeline.apply_reload(clock.now(), outcome);
+                            step(Input::Reload(&outcome), &mut pipeline, &mut sink);
                         }
                     }
                     _ = &mut shutdown => break,
                 }
-                drain(&mut pipeline, &mut sink);
+                drain(&mut pipeline, &mut Tee(vec![&mut sink, &mut tcc]));
+                let now = clock.now();
+                if tcc.poll_timeout().is_some_and(|t| t <= now) {
+                    tcc.handle_timeout(now, &pipeline);
+                }
+                if now.micros().saturating_sub(published.micros()) >= STATUS_EVERY_US {
+                    published = now;
+                    let inputs = (
+                        &seen[..],
+                        received.load(Ordering::Relaxed),
+                        dropped.load(Ordering::Relaxed),
+                    );
+                    publish(&status, &pipeline, now, Some(inputs));
+                }
+            }
+            drop(sink);
+            if let Some(r) = rec {
+                r.finish()?;
             }
             tasks.iter().for_each(|t| t.abort());
             (
                 pipeline.stats().clone(),
                 received.load(Ordering::Relaxed),
                 dropped.load(Ordering::Relaxed),
+                metrics_task,
             )
         }
     };
+    if let Some(t) = metrics_task {
+        t.abort();
+    }
+    links.shutdown(LINK_GRACE).await;
+    tcc.close().await;
     let (udp_sent, udp_errors) = out.udp_counts();
-    let link_stats = links.registry.snapshot();
+    let link_stats = registry.snapshot();
     #[cfg(feature = "quic")]
-    if let Some(q) = links.quic {
+    if let Some(q) = endpoints.quic {
         q.shutdown().await;
     }
     out.finish()?;
@@ -287,6 +436,36 @@ pub async fn serve_with_links(
         datagrams_dropped,
         links: link_stats,
     })
+}
+
+/// Per sensor (datagrams, last arrival), datagrams in, datagrams dropped.
+type InputCounts<'a> = (&'a [(u64, Option<Timestamp>)], u64, u64);
+
+/// Refreshes the status the metrics endpoint and the health check read.
+fn publish(
+    status: &health::SharedStatus,
+    pipeline: &Pipeline,
+    now: Timestamp,
+    inputs: Option<InputCounts<'_>>,
+) {
+    let feed_alive = match &pipeline.config().signal {
+        crate::signal::SignalController::Feed(f) => {
+            Some(f.states_at(now, &mut Vec::new()) != crate::signal::ControllerMode::Unknown)
+        }
+        _ => None,
+    };
+    let mut st = status.lock().unwrap_or_else(|p| p.into_inner());
+    st.stats.clone_from(pipeline.stats());
+    st.tracks = pipeline.world().objects.len();
+    st.signal_feed_alive = feed_alive;
+    if let Some((seen, received, dropped)) = inputs {
+        for (s, (n, last)) in st.sensors.iter_mut().zip(seen) {
+            s.datagrams = *n;
+            s.last_input = *last;
+        }
+        st.datagrams_in = received;
+        st.datagrams_dropped = dropped;
+    }
 }
 
 #[cfg(unix)]
@@ -316,6 +495,13 @@ async fn next_hangup(_: &mut Hangups) -> bool {
     std::future::pending().await
 }
 
+/// Every call into the pipeline goes through one [`Input`], which the recording tap sees
+/// first: a log of them is the whole run.
+fn feed(now: Timestamp, input: Input<'_>, pipeline: &mut Pipeline, sink: &mut Tee<'_>) {
+    sink.input(now, &input);
+    input.apply(pipeline, now);
+}
+
 fn drain(pipeline: &mut Pipeline, sink: &mut dyn Sink) {
     while let Some(tx) = pipeline.poll_transmit() {
         sink.transmit(&tx);
@@ -323,6 +509,7 @@ fn drain(pipeline: &mut Pipeline, sink: &mut dyn Sink) {
     while let Some(ev) = pipeline.poll_event() {
         sink.event(&ev);
     }
+    sink.world(pipeline.world());
 }
 
 async fn sleep_until(clock: &SystemClock, at: Timestamp) {

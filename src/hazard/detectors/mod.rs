@@ -7,7 +7,9 @@ use super::conflict::{Mover, Path};
 use super::{Finding, HazardConfig};
 
 mod collision;
-mod glosa;
+mod crosswalk;
+pub mod glosa;
+pub mod intent;
 mod red_light;
 use crate::fusion::Class;
 use crate::map::geometry;
@@ -36,8 +38,14 @@ pub struct Inputs<'a> {
 pub struct Detectors {
     /// Lane and connection of each track, with hysteresis; built from the map on first use.
     matcher: Option<MapMatcher>,
-    /// Each road user's predicted path this evaluation, by index in the world.
-    paths: Vec<Path>,
+    /// The map's connections as routes with their turn radii; built from the map on first use.
+    routes: Option<Vec<intent::Route>>,
+    /// Every road user's predicted paths this evaluation, one per way it may go …
+    hypotheses: Vec<Hypothesis>,
+    /// Each road user's lane or connection and station this evaluation, by index.
+    matches: Vec<Option<(MatchedPath, f64)>>,
+    /// … and which of them are whose, by index in the world.
+    spans: Vec<std::ops::Range<usize>>,
     /// Each track's speed at the last evaluation and its smoothed acceleration.
     motion: BTreeMap<u32, (Timestamp, f64, f64)>,
     /// (track, lane) → distance to the stop line at the last evaluation.
@@ -46,6 +54,29 @@ pub struct Detectors {
     /// [`RUNNING_REPORT_S`] so that the lifecycle's confirmation sees it.
     ran_red: BTreeMap<u32, (Timestamp, u8, [f64; 2], f64)>,
 }
+
+/// One way a road user may go, and how likely it is.
+#[derive(Debug, Clone)]
+struct Hypothesis {
+    path: Path,
+    probability: f64,
+    /// Along a turning connection (a same-direction pair may then cross).
+    turns: bool,
+    /// The ingress lane it starts from: two road users from one lane follow each other,
+    /// they do not cross.
+    from: Option<u8>,
+}
+
+/// A vehicle slower than this and speeding up faster than that is a queue moving off.
+const QUEUE_SPEED_MPS: f64 = 8.0;
+const QUEUE_ACCEL_MPS2: f64 = 0.5;
+/// A vehicle this close ahead in the same lane explains braking.
+const LEADER_GAP_M: f64 = 40.0;
+/// Below this speed a track's heading is too noisy to choose a lane by.
+const HEADING_SPEED_MPS: f64 = 3.0;
+
+/// Hypotheses less likely than this are not predicted at all.
+const MIN_HYPOTHESIS: f64 = 0.05;
 
 /// How long a red-light crossing stays a finding after it happened.
 const RUNNING_REPORT_S: f64 = 3.0;
@@ -76,11 +107,17 @@ const ACCEL_SMOOTHING: f64 = 0.3;
 
 /// Distance to the stop line if the vehicle will stop there: its light is red on arrival and
 /// a comfortable deceleration stops it in time.
-fn stops_for_red(cfg: &HazardConfig, inputs: &Inputs, o: &WorldObject) -> Option<f64> {
+fn stops_for_red(
+    cfg: &HazardConfig,
+    inputs: &Inputs,
+    o: &WorldObject,
+    matched: Option<(MatchedPath, f64)>,
+    motion: &BTreeMap<u32, (Timestamp, f64, f64)>,
+) -> Option<f64> {
     if is_vru(o.class) {
         return None;
     }
-    let (lane, remaining) = ingress_lane(inputs.map, o)?;
+    let (lane, remaining) = signal_lane(inputs.map, matched, o)?;
     let v = o.speed_mps();
     if remaining <= 0.0 || v < 0.5 {
         return None;
@@ -88,7 +125,39 @@ fn stops_for_red(cfg: &HazardConfig, inputs: &Inputs, o: &WorldObject) -> Option
     let arrival = inputs.now.add_secs(remaining / v);
     let red = light_at(inputs.signals, lane.signal_group?, arrival) == Some(Light::Red);
     let comfortable = v * v / (2.0 * remaining) <= cfg.red_light.comfortable_decel_mps2;
-    (red && comfortable).then_some(remaining)
+    let decel = motion.get(&o.id).map_or(0.0, |m| -m.2);
+    (red && (comfortable || braking_to_stop(decel, v, remaining))).then_some(remaining)
+}
+
+/// The signalised ingress lane a road user is associated with by the map matcher (the lane
+/// it is on, or the one it left by the connection it is on) and its distance to that lane's
+/// stop line (negative past it). One association for the prediction and the signal rules.
+fn signal_lane<'m>(
+    map: &'m SiteMap,
+    matched: Option<(MatchedPath, f64)>,
+    o: &WorldObject,
+) -> Option<(&'m Lane, f64)> {
+    let id = match matched?.0 {
+        MatchedPath::Lane(id) => id,
+        MatchedPath::Connection { from, .. } => from,
+    };
+    let lane = map
+        .lane(id)
+        .filter(|l| l.direction == LaneDirection::Ingress && l.signal_group.is_some())?;
+    let (_, remaining, _) = lane_position(lane, [o.east_m, o.north_m])?;
+    Some((lane, remaining))
+}
+
+/// A smoothed deceleration above this is braking (rather than the noise of a track's speed,
+/// or engine drag).
+const BRAKING_MPS2: f64 = 0.5;
+
+/// Whether a vehicle braking at `decel_mps2` is stopping before a line `remaining_m` ahead:
+/// it brakes with at least 3/4 of the deceleration the stop needs (speed and position are
+/// noisy close to the line, and drivers brake harder as they close in).
+fn braking_to_stop(decel_mps2: f64, speed_mps: f64, remaining_m: f64) -> bool {
+    decel_mps2 > BRAKING_MPS2
+        && decel_mps2 >= 0.75 * speed_mps * speed_mps / (2.0 * remaining_m.max(0.1))
 }
 
 /// Stops a predicted path `stop_m` along it, braking evenly from `speed_mps`.
@@ -127,50 +196,58 @@ fn hold_at(path: &mut Path, stop_m: f64, speed_mps: f64) {
     path.points = points;
 }
 
-/// The polyline a road user will follow, if the map says: the connection it is on, or the
-/// only connection from the ingress lane it is on, or the lane itself.
-fn map_path(map: &SiteMap, path: MatchedPath) -> Option<geometry::Polyline> {
-    match path {
-        MatchedPath::Connection { from, to } => {
-            let c = map
-                .connections
-                .iter()
-                .find(|c| c.from == from && c.to == to)?;
-            map.connection_path(c)
-        }
-        MatchedPath::Lane(id) => {
-            let mut from = map.connections_from(id);
-            match (from.next(), from.next()) {
-                (Some(c), None) => map.connection_path(c),
-                (None, None) => map.lane(id)?.path(),
-                // Several ways on: the driver's choice is unknown; straight ahead it is.
-                _ => None,
-            }
-        }
-    }
+/// How a road user's speed is predicted to change along its path.
+#[derive(Debug, Clone, Copy)]
+struct SpeedPlan {
+    speed_mps: f64,
+    /// Speeding up (a queue moving off on green) at this rate, up to `cap_mps`.
+    accel_mps2: f64,
+    cap_mps: f64,
+    /// A turn ahead: slow evenly to `.1` m/s by station `.0` of the path, then keep it.
+    turn: Option<(f64, f64)>,
 }
 
-/// The road user's predicted path over `horizon_s`: along its map path at its speed (then
+/// The road user's predicted path over `horizon_s`: along its map path with `plan` (then
 /// straight on past the path's end), or at constant velocity.
-fn predict(o: &WorldObject, along: Option<&geometry::Polyline>, horizon_s: f64) -> Path {
+fn predict(
+    o: &WorldObject,
+    along: Option<&geometry::Polyline>,
+    plan: SpeedPlan,
+    horizon_s: f64,
+) -> Path {
     let (p, v) = ([o.east_m, o.north_m], [o.vel_east_mps, o.vel_north_mps]);
     let Some(line) = along else {
         return Path::constant_velocity(p, v, horizon_s);
     };
-    let speed = o.speed_mps();
     let start = line.project(p).station_m;
     let end = line.length_m();
     let steps = (horizon_s / PATH_STEP_S).ceil() as usize;
-    let points = (0..=steps)
-        .map(|k| {
-            let t = (k as f64 * PATH_STEP_S).min(horizon_s);
-            let s = start + speed * t;
-            let at = line.at(s);
-            let over = (s - end).max(0.0);
-            let (sy, cy) = at.yaw_rad.sin_cos();
-            (t, at.position[0] + over * cy, at.position[1] + over * sy)
-        })
-        .collect();
+    // Slowing for a turn: the deceleration that reaches the turn's speed at its start.
+    let turn_decel = plan.turn.and_then(|(at, v_turn)| {
+        let d = at - start;
+        (d > 0.5 && plan.speed_mps > v_turn)
+            .then(|| (plan.speed_mps.powi(2) - v_turn * v_turn) / (2.0 * d))
+    });
+    const SUBSTEPS: usize = 5;
+    let dt = PATH_STEP_S / SUBSTEPS as f64;
+    let (mut s, mut speed) = (start, plan.speed_mps);
+    let mut points = Vec::with_capacity(steps + 1);
+    for k in 0..=steps {
+        let t = (k as f64 * PATH_STEP_S).min(horizon_s);
+        let at = line.at(s);
+        let over = (s - end).max(0.0);
+        let (sy, cy) = at.yaw_rad.sin_cos();
+        points.push((t, at.position[0] + over * cy, at.position[1] + over * sy));
+        for _ in 0..SUBSTEPS {
+            let next = match (plan.turn, turn_decel) {
+                (Some((_, v_turn)), Some(d)) => (speed - d * dt).max(v_turn),
+                (Some((_, v_turn)), None) => (speed + plan.accel_mps2 * dt).min(v_turn.max(speed)),
+                _ => (speed + plan.accel_mps2 * dt).min(plan.cap_mps.max(speed)),
+            };
+            s += 0.5 * (speed + next) * dt;
+            speed = next;
+        }
+    }
     Path { points }
 }
 
@@ -187,22 +264,6 @@ pub fn lane_position(lane: &Lane, p: [f64; 2]) -> Option<(f64, f64, [f64; 2])> {
         (pr.distance_m, path.length_m() - pr.station_m)
     };
     Some((lateral, remaining, [pr.yaw_rad.cos(), pr.yaw_rad.sin()]))
-}
-
-/// The signalised ingress lane a vehicle drives along, and its distance to the stop line.
-fn ingress_lane<'m>(map: &'m SiteMap, o: &WorldObject) -> Option<(&'m Lane, f64)> {
-    let v = o.speed_mps();
-    let p = [o.east_m, o.north_m];
-    map.lanes
-        .iter()
-        .filter(|l| l.direction == LaneDirection::Ingress && l.signal_group.is_some())
-        .filter_map(|l| lane_position(l, p).map(|pos| (l, pos)))
-        .filter(|(l, (lat, _, dir))| {
-            *lat <= 0.5 * l.width_m + 0.5
-                && (v < 1.0 || (o.vel_east_mps * dir[0] + o.vel_north_mps * dir[1]) / v > 0.7)
-        })
-        .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0))
-        .map(|(l, (_, remaining, _))| (l, remaining))
 }
 
 /// The light of `group` at `t` from its known intervals, if they reach that far.
@@ -226,33 +287,6 @@ impl Detectors {
             .time_to_conflict_s
             .max(cfg.vru.time_to_conflict_s)
             + 2.0;
-        let matcher = self
-            .matcher
-            .get_or_insert_with(|| MapMatcher::new(inputs.map, MatchParams::default()));
-        self.paths.clear();
-        for o in &inputs.world.objects {
-            // Pedestrians walk where they like: straight on.
-            let matched = (o.class != Class::Pedestrian)
-                .then(|| {
-                    let t = TrackInput {
-                        id: u64::from(o.id),
-                        position: [o.east_m, o.north_m],
-                        yaw_rad: o.yaw_rad,
-                        speed_mps: o.speed_mps(),
-                    };
-                    matcher.match_track(inputs.now, &t)
-                })
-                .flatten();
-            let line = matched.and_then(|m| map_path(inputs.map, m.path));
-            let mut path = predict(o, line.as_ref(), horizon);
-            // A vehicle that can stop comfortably for a light that will be red on its
-            // arrival is expected to stop at the line, not to drive on into the cross traffic.
-            if let Some(stop_m) = stops_for_red(cfg, inputs, o) {
-                hold_at(&mut path, stop_m, o.speed_mps());
-            }
-            self.paths.push(path);
-        }
-        matcher.prune(inputs.now);
         let now = inputs.now;
         let mut motion = std::mem::take(&mut self.motion);
         motion.retain(|id, (t, ..)| {
@@ -268,8 +302,144 @@ impl Detectors {
             }
         }
         self.motion = motion;
+        let matcher = self.matcher.get_or_insert_with(|| {
+            let params = MatchParams {
+                heading_speed_mps: HEADING_SPEED_MPS,
+                ..MatchParams::default()
+            };
+            MapMatcher::new(inputs.map, params)
+        });
+        let routes = self
+            .routes
+            .get_or_insert_with(|| intent::routes(inputs.map));
+        self.hypotheses.clear();
+        self.spans.clear();
+        self.matches.clear();
+        for o in &inputs.world.objects {
+            // Pedestrians walk where they like: straight on.
+            let matched = (o.class != Class::Pedestrian)
+                .then(|| {
+                    let t = TrackInput {
+                        id: u64::from(o.id),
+                        position: [o.east_m, o.north_m],
+                        yaw_rad: o.yaw_rad,
+                        speed_mps: o.speed_mps(),
+                    };
+                    matcher.match_track(inputs.now, &t)
+                })
+                .flatten();
+            self.matches.push(matched.map(|m| (m.path, m.station_m)));
+        }
+        // Each way out of a lane with its likelihood (reused across road users).
+        let mut weighed: Vec<(&intent::Route, f64)> = Vec::new();
+        for (index, o) in inputs.world.objects.iter().enumerate() {
+            let first = self.hypotheses.len();
+            let matched = self.matches[index];
+            let v = o.speed_mps();
+            let accel = self.motion.get(&o.id).map_or(0.0, |m| m.2);
+            // A queue moving off: predicted to speed up (to the lane's limit) rather than
+            // to crawl across the box at its speed of now.
+            let moving_off = accel > QUEUE_ACCEL_MPS2 && v < QUEUE_SPEED_MPS;
+            let base = SpeedPlan {
+                speed_mps: v,
+                accel_mps2: if moving_off { accel } else { 0.0 },
+                cap_mps: cfg.glosa.default_speed_limit_mps,
+                turn: None,
+            };
+            let intent_cfg = &cfg.intent;
+            let mut push = |route: Option<&intent::Route>,
+                            line: Option<&geometry::Polyline>,
+                            probability: f64| {
+                let turn = route.filter(|r| r.turns()).map(|r| {
+                    (
+                        r.entry_m,
+                        (intent_cfg.lateral_accel_mps2 * r.radius_m).sqrt(),
+                    )
+                });
+                self.hypotheses.push(Hypothesis {
+                    path: predict(o, line, SpeedPlan { turn, ..base }, horizon),
+                    probability,
+                    turns: turn.is_some(),
+                    from: route.map(|r| r.from),
+                });
+            };
+            match matched {
+                Some((MatchedPath::Connection { from, to }, _)) => {
+                    match routes.iter().find(|r| r.from == from && r.to == to) {
+                        Some(r) => push(Some(r), Some(&r.line), 1.0),
+                        None => push(None, None, 1.0),
+                    }
+                }
+                Some((MatchedPath::Lane(id), station_m)) => {
+                    let ways = routes.iter().filter(|r| r.from == id);
+                    let to_line = routes
+                        .iter()
+                        .find(|r| r.from == id)
+                        .map_or(0.0, |r| r.entry_m - station_m);
+                    let leader = self.matches.iter().any(|m| {
+                        matches!(m, Some((MatchedPath::Lane(l), s))
+                            if *l == id && *s > station_m && *s - station_m < LEADER_GAP_M)
+                    });
+                    let green_on_arrival = inputs
+                        .map
+                        .lane(id)
+                        .and_then(|l| l.signal_group)
+                        .is_none_or(|g| {
+                            let arrival = inputs.now.add_secs(to_line / v.max(0.5));
+                            light_at(inputs.signals, g, arrival).is_none_or(is_green)
+                        });
+                    let evidence = intent::Evidence {
+                        speed_mps: v,
+                        to_line_m: to_line,
+                        decel_mps2: -accel,
+                        free_road: green_on_arrival && !leader,
+                    };
+                    weighed.clear();
+                    weighed
+                        .extend(ways.map(|r| (r, intent::likelihood(&cfg.intent, r, &evidence))));
+                    let total: f64 = weighed.iter().map(|w| w.1).sum();
+                    if total <= 0.0 {
+                        // An egress lane, or a lane that leads nowhere: along the lane.
+                        let line = inputs.map.lane(id).and_then(|l| l.path());
+                        push(None, line.as_ref(), 1.0);
+                    } else {
+                        for &(r, w) in &weighed {
+                            if w / total >= MIN_HYPOTHESIS {
+                                push(Some(r), Some(&r.line), w / total);
+                            }
+                        }
+                    }
+                }
+                // A vehicle on a lane that the matcher refused (its heading disagrees: a
+                // queue creeping, or a track whose velocity is off) goes along the lane; a
+                // road user off the lanes, at its velocity.
+                None => {
+                    let on_lane = (!is_vru(o.class))
+                        .then(|| {
+                            inputs.map.lanes.iter().find(|l| {
+                                lane_position(l, [o.east_m, o.north_m]).is_some_and(
+                                    |(lat, rem, _)| lat <= 0.5 * l.width_m && rem >= 0.0,
+                                )
+                            })
+                        })
+                        .flatten()
+                        .and_then(|l| l.path());
+                    push(None, on_lane.as_ref(), 1.0)
+                }
+            }
+            // A vehicle that can stop comfortably for a light that will be red on its
+            // arrival is expected to stop at the line, not to drive on into the cross traffic.
+            if let Some(stop_m) = stops_for_red(cfg, inputs, o, matched, &self.motion) {
+                for h in &mut self.hypotheses[first..] {
+                    hold_at(&mut h.path, stop_m, v);
+                }
+            }
+            self.spans.push(first..self.hypotheses.len());
+        }
+        matcher.prune(inputs.now);
         if cfg.collision.enabled || cfg.vru.enabled {
             self.conflicts(cfg, inputs, out);
+            self.crosswalk_conflicts(cfg, inputs, out);
         }
         self.signal_rules(cfg, inputs, out);
         out.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.kind.cmp(&b.kind)));

@@ -1,7 +1,7 @@
 //! Red-light violation (red on arrival and no comfortable stop) and red-light running
 //! (crossed the stop line on red); hands vehicles on signalised lanes to GLOSA.
 
-use super::{ingress_lane, is_vru, light_at, Detectors, Inputs, RUNNING_REPORT_S};
+use super::{is_vru, light_at, signal_lane, Detectors, Inputs, RUNNING_REPORT_S};
 use crate::hazard::{Finding, HazardConfig, HazardKind, Values};
 use crate::v2x::cn::spat::Light;
 use std::collections::BTreeMap;
@@ -16,10 +16,11 @@ impl Detectors {
     ) {
         let now = inputs.now;
         let mut still_before: BTreeMap<(u32, u8), f64> = BTreeMap::new();
-        for o in inputs.world.objects.iter().filter(|o| !is_vru(o.class)) {
+        let objects = inputs.world.objects.iter().zip(&self.matches);
+        for (o, matched) in objects.filter(|(o, _)| !is_vru(o.class)) {
             let v = o.speed_mps();
             let p = [o.east_m, o.north_m];
-            let Some((lane, remaining)) = ingress_lane(inputs.map, o) else {
+            let Some((lane, remaining)) = signal_lane(inputs.map, *matched, o) else {
                 continue;
             };
             let Some(group) = lane.signal_group else {
@@ -47,11 +48,18 @@ impl Detectors {
             if rl.enabled && v >= rl.min_speed_mps && remaining <= rl.max_distance_m {
                 let arrival = now.add_secs(remaining / v);
                 let on_arrival = light_at(inputs.signals, group, arrival);
-                // A driver already braking hard enough to stop has reacted: judge the stop
-                // from now; otherwise after the reaction time.
+                // A driver already braking has reacted: judge the stop from now (and one
+                // braking hard enough to stop is not warned at all); otherwise after the
+                // reaction time.
                 let decel = self.motion.get(&o.id).map_or(0.0, |m| -m.2);
-                let stopping = decel > 0.5 && decel >= v * v / (2.0 * remaining) - 0.5;
-                let braking_room = remaining - if stopping { 0.0 } else { v * rl.reaction_s };
+                let stopping = super::braking_to_stop(decel, v, remaining);
+                let reacted = decel > super::BRAKING_MPS2;
+                let reaction = if reacted {
+                    0.0
+                } else {
+                    reaction_left(rl.reaction_time_s, inputs, group)
+                };
+                let braking_room = remaining - v * reaction;
                 let required = if braking_room > 0.0 {
                     v * v / (2.0 * braking_room)
                 } else {
@@ -106,5 +114,24 @@ impl Detectors {
                 });
             }
         }
+    }
+}
+
+/// How much of the perception-reaction time a driver of `group` still needs before braking:
+/// it starts when the light leaves green (the dilemma zone is defined at the onset of
+/// yellow), so all of it while the light is green, what is left of it during the yellow,
+/// and none once red (the driver has had the whole yellow to see it coming).
+fn reaction_left(reaction_time_s: f64, inputs: &Inputs, group: u8) -> f64 {
+    let Some(g) = inputs.signals.iter().find(|g| g.id == group) else {
+        return reaction_time_s;
+    };
+    let current = g.intervals()[0];
+    match light_at(inputs.signals, group, inputs.now) {
+        Some(l) if super::is_green(l) => reaction_time_s,
+        Some(Light::Yellow) => {
+            (reaction_time_s - inputs.now.secs_since(current.start)).clamp(0.0, reaction_time_s)
+        }
+        Some(_) => 0.0,
+        None => reaction_time_s,
     }
 }

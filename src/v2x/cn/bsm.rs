@@ -66,6 +66,37 @@ pub struct Bsm {
 }
 
 impl Bsm {
+    /// A passenger car's BSM with only the mandatory fields known: where and when, nothing
+    /// about its motion or accuracy. For simulation and tests to fill in.
+    pub fn minimal(vehicle_id: [u8; 8], position: GeoPoint, time_of_minute_s: f64) -> Self {
+        Self {
+            msg_cnt: 0,
+            vehicle_id,
+            time_of_minute_s,
+            position,
+            error_ellipse: None,
+            position_accuracy: None,
+            transmission: Transmission::Unavailable,
+            speed_mps: None,
+            yaw_rad: None,
+            steering_rad: None,
+            motion_accuracy: None,
+            accel: Accel4Way::default(),
+            brakes: Brakes::default(),
+            size: Size {
+                width_m: 1.8,
+                length_m: 4.6,
+                height_m: None,
+            },
+            vehicle_class: VehicleClass {
+                basic: VehicleClass::PASSENGER_CAR,
+                fuel: None,
+            },
+            event_flags: None,
+            exterior_lights: None,
+        }
+    }
+
     pub fn to_cn(&self) -> cn::BasicSafetyMessage {
         let brakes = cn::BrakeSystemStatus::new(
             self.brakes.pedal_on.map(|on| {

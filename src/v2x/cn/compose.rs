@@ -303,9 +303,11 @@ pub fn map(site: &SiteIdentity, m: &SiteMap, now: Timestamp, msg_cnt: u32) -> Ma
     }
 }
 
-/// RSI for the hazards in force (most urgent first, at most 8: the RTE list's limit), each a
-/// road traffic event at its conflict point with its priority and a description naming the
-/// road users and the values that fired it. `None` when none has an RSI code.
+/// RSI for the hazards in force (most urgent first, at most 8: the RTE list's limit), each
+/// at its conflict point with its priority and a description naming the road users and
+/// the values that fired it: a road traffic event where the site assigns its kind an event
+/// code, and a road traffic sign where its kind has a sign code (see
+/// [`crate::hazard::rsi_codes`]). `None` when there is nothing to send.
 pub fn rsi(
     site: &SiteIdentity,
     hazards: &[&crate::hazard::Hazard],
@@ -313,45 +315,142 @@ pub fn rsi(
     now: Timestamp,
     msg_cnt: u32,
 ) -> Option<crate::v2x::cn::rsi::Rsi> {
-    use crate::v2x::cn::rsi::{Description, EventSource, RoadEvent, Rsi, Scope};
+    rsi_with_external(site, hazards, codes, Vec::new(), now, msg_cnt)
+}
+
+/// [`rsi`] with the traffic-control centre's events in force (`external`, already RSI road
+/// events) beside the hazards: all ranked by priority, a hazard first on a tie, at most 8.
+/// An external event whose RSI id a hazard uses takes the next free one for this message.
+pub fn rsi_with_external(
+    site: &SiteIdentity,
+    hazards: &[&crate::hazard::Hazard],
+    codes: &crate::hazard::RsiEventTypes,
+    external: Vec<crate::v2x::cn::rsi::RoadEvent>,
+    now: Timestamp,
+    msg_cnt: u32,
+) -> Option<crate::v2x::cn::rsi::Rsi> {
+    use crate::v2x::cn::rsi::{Description, EventSource, RoadEvent, RoadSign, Rsi, Scope};
     let anchor = site.frame.anchor();
-    let mut ranked: Vec<&&crate::hazard::Hazard> = hazards
-        .iter()
-        .filter(|h| codes.of(h.kind).is_some())
-        .collect();
+    let mut ranked: Vec<&&crate::hazard::Hazard> =
+        hazards.iter().filter(|h| codes.publishes(h.kind)).collect();
     ranked.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.id.cmp(&b.id)));
-    let events: Vec<RoadEvent> = ranked
-        .iter()
-        .take(8)
+    let scope = |h: &crate::hazard::Hazard| {
+        let p = site
+            .frame
+            .to_geo(crate::geo::Enu::new(h.point[0], h.point[1], 0.0));
+        let mut text = format!("{} {:?}", h.kind.name(), h.road_users);
+        if let Some(t) = h.values.ttc_s.or(h.values.time_to_conflict_s) {
+            text.push_str(&format!(" t={t:.1}s"));
+        }
+        Scope {
+            position: Some(GeoPoint::new(p.lat_deg, p.lon_deg, anchor.height_m)),
+            description: Some(Description::Text(text)),
+            priority: Some(h.priority.min(7)),
+            ..Scope::default()
+        }
+    };
+    let top = || ranked.iter().take(8);
+    let events: Vec<RoadEvent> = top()
         .filter_map(|h| {
-            let p = site
-                .frame
-                .to_geo(crate::geo::Enu::new(h.point[0], h.point[1], 0.0));
-            let mut text = format!("{} {:?}", h.kind.name(), h.road_users);
-            if let Some(t) = h.values.ttc_s.or(h.values.time_to_conflict_s) {
-                text.push_str(&format!(" t={t:.1}s"));
-            }
             Some(RoadEvent {
                 id: (h.id % 256) as u8,
                 event_type: codes.of(h.kind)?,
                 source: EventSource::Detection,
                 radius_m: Some(20.0),
                 confidence: None,
-                scope: Scope {
-                    position: Some(GeoPoint::new(p.lat_deg, p.lon_deg, anchor.height_m)),
-                    description: Some(Description::Text(text)),
-                    priority: Some(h.priority.min(7)),
-                    ..Scope::default()
-                },
+                scope: scope(h),
             })
         })
         .collect();
-    (!events.is_empty()).then(|| Rsi {
+    let signs: Vec<RoadSign> = top()
+        .filter_map(|h| {
+            Some(RoadSign {
+                id: (h.id % 256) as u8,
+                sign_type: codes.sign_of(h.kind, &h.classes)?,
+                scope: scope(h),
+            })
+        })
+        .collect();
+    let events = merge_external(events, external);
+    (!events.is_empty() || !signs.is_empty()).then(|| Rsi {
         msg_cnt,
         minute_of_year: Some(now.minute_of_year()),
         rsu_id: site.rsu_id,
         ref_pos: GeoPoint::new(anchor.lat_deg, anchor.lon_deg, anchor.height_m),
         events,
-        signs: Vec::new(),
+        signs,
     })
+}
+
+/// Hazard events (ranked already) and external ones, by priority (hazards first on a tie),
+/// at most 8, with distinct RSI ids.
+fn merge_external(
+    hazards: Vec<crate::v2x::cn::rsi::RoadEvent>,
+    external: Vec<crate::v2x::cn::rsi::RoadEvent>,
+) -> Vec<crate::v2x::cn::rsi::RoadEvent> {
+    if external.is_empty() {
+        return hazards;
+    }
+    let prio = |e: &crate::v2x::cn::rsi::RoadEvent| e.scope.priority.unwrap_or(0);
+    let mut all: Vec<(bool, crate::v2x::cn::rsi::RoadEvent)> = hazards
+        .into_iter()
+        .map(|e| (false, e))
+        .chain(external.into_iter().map(|e| (true, e)))
+        .collect();
+    // Stable: hazards keep their order and come before external events of equal priority.
+    all.sort_by(|(xa, a), (xb, b)| prio(b).cmp(&prio(a)).then(xa.cmp(xb)));
+    all.truncate(8);
+    let mut used: Vec<u8> = all.iter().filter(|(x, _)| !x).map(|(_, e)| e.id).collect();
+    all.into_iter()
+        .map(|(ext, mut e)| {
+            if ext {
+                if used.contains(&e.id) {
+                    if let Some(free) = (0..=255u8).rev().find(|i| !used.contains(i)) {
+                        e.id = free;
+                    }
+                }
+                used.push(e.id);
+            }
+            e
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_external;
+    use crate::v2x::cn::rsi::{EventSource, RoadEvent, Scope};
+
+    fn ev(id: u8, code: u16, priority: u8) -> RoadEvent {
+        RoadEvent {
+            id,
+            event_type: code,
+            source: EventSource::Detection,
+            radius_m: None,
+            confidence: None,
+            scope: Scope {
+                priority: Some(priority),
+                ..Scope::default()
+            },
+        }
+    }
+
+    #[test]
+    fn external_events_share_the_eight_slots_by_priority_with_distinct_ids() {
+        let hazards = vec![ev(255, 901, 6), ev(3, 902, 2)];
+        let external: Vec<RoadEvent> = (0..8)
+            .map(|i| ev(255 - i, 401 + u16::from(i), 2 + i % 5))
+            .collect();
+        let merged = merge_external(hazards, external);
+        assert_eq!(merged.len(), 8);
+        let prio: Vec<u8> = merged.iter().filter_map(|e| e.scope.priority).collect();
+        assert!(prio.windows(2).all(|w| w[0] >= w[1]), "{prio:?}");
+        // The priority-6 hazard is first, before the priority-6 external event.
+        assert_eq!(merged[0].event_type, 901);
+        // The ids are distinct even though an external one had the hazard's id.
+        let mut ids: Vec<u8> = merged.iter().map(|e| e.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 8);
+    }
 }

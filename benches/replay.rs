@@ -1,0 +1,92 @@
+//! Replay of recorded logs: speed-up over real time for the default scenario (120 s) and for
+//! a one-hour busy intersection (the default's 33 road users every 144 s, two signal cycles:
+//! 825 road users), and the recording tap's cost (the same replay writing its own log).
+//!
+//! The logs are recorded first (`roadsight run --record`), in a temporary directory.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use roadsight::record::read::Log;
+use roadsight::record::{RecordRequest, RecordTarget};
+use roadsight::replay::log::{replay, ReplayOptions};
+use roadsight::replay::{run, RunOptions};
+use roadsight::scenario::Scenario;
+use std::path::{Path, PathBuf};
+
+fn record(s: &Scenario, path: &Path) -> Log {
+    let opts = RunOptions {
+        record: Some(RecordRequest {
+            target: RecordTarget::File(path.to_path_buf()),
+            config_toml: roadsight::scenario::DEFAULT.to_string(),
+        }),
+        ..Default::default()
+    };
+    run(s, "bench", &opts).expect("record");
+    Log::open(&[path.to_path_buf()]).expect("read")
+}
+
+/// An hour of the default intersection's traffic: its road users again every two signal
+/// cycles.
+pub fn busy_hour() -> Scenario {
+    let mut s = Scenario::default_scenario().expect("default scenario");
+    let base = std::mem::take(&mut s.road_users);
+    s.run.duration_s = 3600.0;
+    s.conflicts.clear();
+    for k in 0..25 {
+        for u in &base {
+            let mut u = u.clone();
+            u.id = format!("{}-{k}", u.id);
+            u.start_s += 144.0 * f64::from(k);
+            s.road_users.push(u);
+        }
+    }
+    s
+}
+
+fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("roadsight-bench-{}-{name}", std::process::id()))
+}
+
+fn bench(c: &mut Criterion) {
+    let default = Scenario::default_scenario().expect("default scenario");
+    let log = record(&default, &temp("default.mcap"));
+    let (first, last) = log.span().expect("entries");
+    eprintln!(
+        "default log: {} entries, {:.1} s",
+        log.entries.len(),
+        last.secs_since(first)
+    );
+    let mut g = c.benchmark_group("replay");
+    g.sample_size(10);
+    g.bench_function("default_120s", |b| {
+        b.iter(|| replay(&log, &ReplayOptions::default(), &mut |_, _| {}).expect("replay"))
+    });
+    let out = temp("out.mcap");
+    g.bench_function("default_120s_recording", |b| {
+        b.iter(|| {
+            let opts = ReplayOptions {
+                out: Some(out.clone()),
+                ..Default::default()
+            };
+            replay(&log, &opts, &mut |_, _| {}).expect("replay")
+        })
+    });
+    if std::env::var_os("BENCH_BUSY_HOUR").is_some() {
+        let busy = record(&busy_hour(), &temp("busy.mcap"));
+        let (first, last) = busy.span().expect("entries");
+        eprintln!(
+            "busy hour log: {} entries, {:.1} s",
+            busy.entries.len(),
+            last.secs_since(first)
+        );
+        g.bench_function("busy_hour_3600s", |b| {
+            b.iter(|| replay(&busy, &ReplayOptions::default(), &mut |_, _| {}).expect("replay"))
+        });
+    }
+    g.finish();
+    let _ = std::fs::remove_file(temp("default.mcap"));
+    let _ = std::fs::remove_file(temp("busy.mcap"));
+    let _ = std::fs::remove_file(out);
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
