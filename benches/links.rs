@@ -68,6 +68,7 @@ fn rsu_link(c: &mut Criterion) {
             time: Timestamp::from_micros(0),
             kind: MessageKind::Rsi,
             bytes: vec![0x5a; 455],
+            positions: Vec::new(),
         };
         let mut buf = vec![0u8; 65_536];
         g.bench_function(name, |b| {

@@ -43,6 +43,19 @@ impl GeoPoint {
             && self.height_m.is_none_or(f64::is_finite)
     }
 
+    /// Distance along the ground (great circle on a sphere of the WGS84 mean radius, heights
+    /// ignored) to `other`: within 0.5 % of the ellipsoidal distance, enough to tell whether a
+    /// message is near a subscriber, and cheap enough to ask for every message and client.
+    pub fn ground_distance_m(&self, other: &GeoPoint) -> f64 {
+        /// WGS84 mean radius (2a + b) / 3.
+        const MEAN_RADIUS_M: f64 = 6_371_008.8;
+        let (p1, p2) = (self.lat_deg.to_radians(), other.lat_deg.to_radians());
+        let dp = p2 - p1;
+        let dl = (other.lon_deg - self.lon_deg).to_radians();
+        let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+        2.0 * MEAN_RADIUS_M * h.clamp(0.0, 1.0).sqrt().asin()
+    }
+
     fn to_ecef(self) -> [f64; 3] {
         let (lat, lon) = (self.lat_deg.to_radians(), self.lon_deg.to_radians());
         let h = self.height_m.unwrap_or(0.0);

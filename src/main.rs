@@ -231,6 +231,46 @@ enum Command {
         #[arg(long, value_name = "SECONDS")]
         stop_after: Option<f64>,
     },
+    /// Connect to a service's QUIC endpoint with a client certificate, subscribe by message
+    /// type and area, and print each message as it arrives (one JSON object per line).
+    #[cfg(feature = "quic")]
+    Subscribe {
+        /// The endpoint, `host:port`.
+        #[arg(long, value_name = "ADDR")]
+        server: String,
+        /// CA (PEM) the server's certificate must chain to.
+        #[arg(long, value_name = "FILE")]
+        ca: PathBuf,
+        /// This client's certificate chain (PEM).
+        #[arg(long, value_name = "FILE")]
+        cert: PathBuf,
+        /// This client's private key (PEM).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// Message types, comma-separated: RSM, SPAT, MAP, RSI.
+        #[arg(
+            long,
+            value_name = "TYPES",
+            value_delimiter = ',',
+            default_value = "RSM,SPAT,MAP,RSI"
+        )]
+        types: Vec<String>,
+        /// Centre of the area, `LAT,LON` in WGS84 degrees (with --radius-m).
+        #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
+        near: Option<String>,
+        /// Radius of the area around --near, metres.
+        #[arg(long, value_name = "M")]
+        radius_m: Option<f64>,
+        /// Stop after this many messages.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+        /// The name in the server's certificate; the host of --server when absent.
+        #[arg(long, value_name = "NAME")]
+        server_name: Option<String>,
+        /// Decode each message as `roadsight decode` does.
+        #[arg(long)]
+        decode: bool,
+    },
     /// Decode V2X messages (UPER) and print them as JSON with the standard's field names.
     ///
     /// Each INPUT is a file (a pcap or pcapng capture of UDP datagrams, one message per
@@ -751,6 +791,64 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "roadsight: simulated {:.1} s: {} frames in {} datagrams, {} send errors",
                 summary.ran_s, summary.frames, summary.datagrams, summary.send_errors
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        #[cfg(feature = "quic")]
+        Command::Subscribe {
+            server,
+            ca,
+            cert,
+            key,
+            types,
+            near,
+            radius_m,
+            count,
+            server_name,
+            decode,
+        } => {
+            use roadsight::link::quic::{client, ClientOptions, SubscribeRequest, Subscriber};
+            let near = near
+                .map(|n| roadsight::link::quic::wire::parse_lat_lon(&n))
+                .transpose()
+                .context("--near")?;
+            let request = SubscribeRequest {
+                types,
+                near,
+                radius_m,
+            };
+            let sub = request.check().context("subscription")?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let n = rt.block_on(async {
+                let addr = tokio::net::lookup_host(&server)
+                    .await
+                    .with_context(|| format!("--server {server}"))?
+                    .next()
+                    .with_context(|| format!("--server {server}: no address"))?;
+                let mut opts = ClientOptions::new(addr, ca);
+                opts.identity = Some((cert, key));
+                opts.server_name = server_name.unwrap_or_else(|| {
+                    server
+                        .rsplit_once(':')
+                        .map_or(server.as_str(), |(h, _)| h)
+                        .trim_matches(['[', ']'])
+                        .to_string()
+                });
+                let mut sub = Subscriber::connect(&opts, &sub).await?;
+                let stdout = std::io::stdout();
+                let mut out = stdout.lock();
+                let n = client::print_messages(
+                    &mut sub,
+                    &client::PrintOptions { count, decode },
+                    &mut out,
+                    &mut std::io::stderr(),
+                )
+                .await?;
+                sub.close();
+                anyhow::Ok(n)
+            })?;
+            eprintln!("roadsight: {n} messages");
             Ok(ExitCode::SUCCESS)
         }
         Command::Decode {

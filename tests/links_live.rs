@@ -465,6 +465,7 @@ fn a_link_comes_back_without_a_restart() {
         time: Timestamp::from_micros(n),
         kind: MessageKind::Spat,
         bytes: vec![n as u8; 20],
+        positions: Vec::new(),
     };
     let (while_away, received, after) = rt.block_on(async {
         let _task = rsu::spawn(spec.clone(), input.clone());

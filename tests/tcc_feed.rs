@@ -6,6 +6,8 @@
 #[path = "common/broker.rs"]
 mod broker;
 mod common;
+#[path = "common/pki.rs"]
+mod pki;
 
 use broker::Broker;
 use roadsight::link::mqtt::MqttLink;
@@ -580,17 +582,22 @@ async fn find_rsi_event(
 /// A broker with passwords and an ACL (the example in docs/examples/): the site's user may
 /// publish its feed and read its commands; with a wrong password the link stays down, says
 /// why, and keeps the events for later.
+/// Debian's `mosquitto_passwd`, beside the broker or on the path.
+fn passwd_bin() -> PathBuf {
+    let beside = broker::mosquitto_bin().with_file_name("mosquitto_passwd");
+    if beside.is_file() {
+        beside
+    } else {
+        PathBuf::from("mosquitto_passwd")
+    }
+}
+
 #[test]
 fn password_and_acl_are_honoured() {
     let dir = temp_dir("acl");
     std::fs::create_dir_all(&dir).expect("dir");
     let passwd = dir.join("passwd");
-    let mosquitto_passwd = broker::mosquitto_bin().with_file_name("mosquitto_passwd");
-    let passwd_bin = if mosquitto_passwd.is_file() {
-        mosquitto_passwd
-    } else {
-        PathBuf::from("mosquitto_passwd")
-    };
+    let passwd_bin = passwd_bin();
     for (user, pw) in [("test-site", "s3cret"), ("tcc", "tcc-pw")] {
         let mut c = std::process::Command::new(&passwd_bin);
         if !passwd.exists() {
@@ -778,4 +785,101 @@ fn tcc_event_is_on_air_exactly_in_its_window() {
             "Withdrawn acc-2"
         ]
     );
+}
+
+/// `mqtts://` with the broker's CA and a password: the feed goes through TLS; with a CA that
+/// did not sign the broker's certificate the link stays down, says why, and loses nothing.
+#[cfg(feature = "tcc-tls")]
+#[test]
+fn tls_with_password_to_the_broker() {
+    let p = pki::make();
+    let dir = temp_dir("tls");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let passwd = dir.join("passwd");
+    let st = std::process::Command::new(passwd_bin())
+        .args(["-c", "-b"])
+        .arg(&passwd)
+        .args(["test-site", "s3cret"])
+        .status()
+        .expect("mosquitto_passwd");
+    assert!(st.success());
+    let tls_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    // Mosquitto drops to its own user, which must read the certificates.
+    for f in [&p.ca, &p.server_cert, &p.server_key, &passwd] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for d in [&p.dir, &dir] {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+    }
+    // The plain listener (for the test's subscriber) and a TLS one (for the site).
+    let broker = Broker::start_with(
+        "tls",
+        &format!(
+            "allow_anonymous false\npassword_file {}\nlistener {tls_port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n",
+            passwd.display(),
+            p.ca.display(),
+            p.server_cert.display(),
+            p.server_key.display()
+        ),
+    );
+    let qdir = temp_dir("tls-q");
+    let url = format!("mqtts://localhost:{tls_port}");
+    runtime().block_on(async {
+        let mut sub = Subscriber::connect(
+            broker.port,
+            "tcc-tls",
+            "roadsight/+/events",
+            Some(("test-site", "s3cret")),
+        )
+        .await;
+        // A CA that did not sign the broker's certificate: refused, named, kept.
+        let wrong = tcc_config(
+            &url,
+            &qdir,
+            &format!(
+                "username = \"test-site\"\npassword = \"s3cret\"\ntls_ca = {:?}",
+                p.stranger_cert.display().to_string()
+            ),
+        );
+        let registry = LinkRegistry::default();
+        let link = MqttLink::spawn(&wrong, &registry).expect("link");
+        for i in 0..5 {
+            link.offer(event(i));
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let snap = registry.snapshot()[0].clone();
+        assert!(!snap.up, "connected through TLS with the wrong CA");
+        assert!(snap.last_error.is_some_and(|e| !e.is_empty()));
+        link.close().await;
+        // The right CA: the five kept and five more arrive, in order.
+        let right = tcc_config(
+            &url,
+            &qdir,
+            &format!(
+                "username = \"test-site\"\npassword = \"s3cret\"\ntls_ca = {:?}",
+                p.ca.display().to_string()
+            ),
+        );
+        let registry = LinkRegistry::default();
+        let link = MqttLink::spawn(&right, &registry).expect("link");
+        for i in 5..10 {
+            link.offer(event(i));
+        }
+        let mut got = Vec::new();
+        sub.collect(10.0, &mut got, |g| g.len() >= 10).await;
+        let seqs: Vec<u64> = got.iter().map(|(_, p)| seq_of(p)).collect();
+        assert_in_order_without_loss(&seqs, 10);
+        assert!(registry.snapshot()[0].up);
+        link.close().await;
+    });
+    let _ = std::fs::remove_dir_all(&qdir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&p.dir);
 }

@@ -9,6 +9,7 @@ pub mod diskq;
 pub mod mqtt;
 pub mod pcap;
 pub mod queue;
+pub mod quic;
 pub mod rsu;
 pub mod sinks;
 pub mod stats;

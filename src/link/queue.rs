@@ -100,6 +100,7 @@ mod tests {
             time: Timestamp::from_micros(t),
             kind,
             bytes: vec![t as u8],
+            positions: Vec::new(),
         }
     }
 

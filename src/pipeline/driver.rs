@@ -61,6 +61,8 @@ pub enum RunError {
     #[error(transparent)]
     Output(#[from] crate::link::sinks::OutputError),
     #[error(transparent)]
+    Quic(#[from] crate::link::quic::QuicError),
+    #[error(transparent)]
     Record(#[from] crate::record::RecordError),
 }
 

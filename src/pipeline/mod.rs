@@ -60,13 +60,16 @@ impl MessageKind {
 }
 
 /// One encoded message to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Transmit {
     /// When it was made (the pipeline time).
     pub time: Timestamp,
     pub kind: MessageKind,
     /// UPER `MessageFrame`.
     pub bytes: Vec<u8>,
+    /// Where the message is about ([`CnMessage::positions`]; a SPAT's intersection is the
+    /// site anchor), so that links serving an area need not decode the UPER.
+    pub positions: Vec<crate::geo::GeoPoint>,
 }
 
 /// Something worth a line in the event log.
@@ -891,6 +894,10 @@ impl Pipeline {
         };
         match m.to_frame().and_then(|f| encode_frame(&f)) {
             Ok(bytes) => {
+                let mut positions = m.positions();
+                if positions.is_empty() {
+                    positions.push(self.cfg.site.frame.anchor());
+                }
                 *self.stats.messages.entry(kind).or_default() += 1;
                 self.stats.message_bytes += bytes.len() as u64;
                 self.events.push_back(Event::Message {
@@ -903,6 +910,7 @@ impl Pipeline {
                     time: now,
                     kind,
                     bytes,
+                    positions,
                 });
             }
             Err(e) => {

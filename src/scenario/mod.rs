@@ -66,6 +66,9 @@ pub struct Scenario {
     /// Recording of the service's inputs and outputs (off when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<crate::record::RecordConfig>,
+    /// The cellular (QUIC) endpoint, when the site has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quic: Option<crate::link::quic::QuicSpec>,
 }
 
 /// A labelled situation: what a detector must (or must not) warn of, about whom, and when
@@ -621,7 +624,11 @@ impl Scenario {
             file: path.to_path_buf(),
             source,
         })?;
-        Self::parse(&text, path)
+        let mut s = Self::parse(&text, path)?;
+        if let (Some(q), Some(dir)) = (s.quic.as_mut(), path.parent()) {
+            q.resolve_paths(dir);
+        }
+        Ok(s)
     }
 
     /// Parses and checks scenario text; `file` names it in errors.
@@ -710,6 +717,9 @@ impl Scenario {
             if a.parse::<std::net::SocketAddrV4>().is_err() {
                 return fail("output.source", "not an IPv4 address with port");
             }
+        }
+        if let Some(q) = &self.quic {
+            q.check()?;
         }
         self.check_map()?;
         self.check_signal()?;

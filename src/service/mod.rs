@@ -42,8 +42,46 @@ pub struct ServeSummary {
     pub datagrams_in: u64,
     /// Datagrams dropped because the pipeline fell behind (the input queue was full).
     pub datagrams_dropped: u64,
-    /// Every link's counters at the end.
+    /// Every link's counters as the service stopped.
     pub links: Vec<crate::link::stats::LinkSnapshot>,
+}
+
+/// The site's listening endpoints (the QUIC link), bound before the service starts so that
+/// their addresses are known (a `listen` port of 0 takes any free port), and the registry of
+/// every link's counters, which they share with the RSU links and the TCC feed.
+#[derive(Default)]
+pub struct Endpoints {
+    pub registry: crate::link::stats::LinkRegistry,
+    #[cfg(feature = "quic")]
+    pub quic: Option<crate::link::quic::QuicServer>,
+}
+
+impl Endpoints {
+    /// Binds the endpoints the site declares; inside a tokio runtime.
+    pub fn bind(s: &Scenario) -> Result<Self, RunError> {
+        #[allow(unused_mut)]
+        let mut e = Self::default();
+        if let Some(spec) = &s.quic {
+            #[cfg(feature = "quic")]
+            {
+                e.quic = Some(crate::link::quic::QuicServer::bind(spec, &e.registry)?);
+            }
+            #[cfg(not(feature = "quic"))]
+            {
+                let _ = spec;
+                return Err(crate::link::quic::QuicError::NotBuilt.into());
+            }
+        }
+        Ok(e)
+    }
+
+    /// Where the QUIC endpoint listens, if there is one.
+    pub fn quic_addr(&self) -> Option<SocketAddr> {
+        #[cfg(feature = "quic")]
+        return self.quic.as_ref().map(|q| q.local_addr());
+        #[cfg(not(feature = "quic"))]
+        None
+    }
 }
 
 /// Sensor sockets, bound before the service starts so that their addresses are known (a
@@ -189,11 +227,26 @@ pub async fn serve(
     reload_from: Option<&std::path::Path>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<ServeSummary, RunError> {
+    let endpoints = Endpoints::bind(s)?;
+    serve_with_endpoints(s, opts, inputs, endpoints, reload_from, shutdown).await
+}
+
+/// [`serve`] with the site's endpoints already bound ([`Endpoints::bind`]).
+pub async fn serve_with_endpoints(
+    s: &Scenario,
+    opts: &ServeOptions,
+    inputs: Inputs,
+    endpoints: Endpoints,
+    reload_from: Option<&std::path::Path>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<ServeSummary, RunError> {
     let mut out = Outputs::for_scenario(s, opts)?;
+    #[cfg(feature = "quic")]
+    let mut quic_sink = endpoints.quic.as_ref().map(|q| q.sink());
     let clock = SystemClock;
     let epoch = clock.now();
     // Every link's counters, for the metrics endpoint and the TCC health feed.
-    let registry = crate::link::stats::LinkRegistry::default();
+    let registry = endpoints.registry.clone();
     let mut links = crate::link::Links::start(&s.links, &registry);
     let status: health::SharedStatus =
         std::sync::Arc::new(std::sync::Mutex::new(health::ServiceStatus::new(s, epoch)));
@@ -219,6 +272,10 @@ pub async fn serve(
             sink.0.push(&mut links);
             if let Some(r) = rec.as_mut() {
                 sink.0.push(r);
+            }
+            #[cfg(feature = "quic")]
+            if let Some(q) = quic_sink.as_mut() {
+                sink.0.push(q);
             }
             tokio::pin!(shutdown);
             let mut published = Timestamp::from_micros(i64::MIN);
@@ -292,6 +349,10 @@ pub async fn serve(
             if let Some(r) = rec.as_mut() {
                 sink.0.push(r);
             }
+            #[cfg(feature = "quic")]
+            if let Some(q) = quic_sink.as_mut() {
+                sink.0.push(q);
+            }
             tokio::pin!(shutdown);
             let mut hangups = hangup_stream();
             let mut seen = vec![(0u64, None::<Timestamp>); s.sensors.len()];
@@ -362,6 +423,11 @@ pub async fn serve(
     links.shutdown(LINK_GRACE).await;
     tcc.close().await;
     let (udp_sent, udp_errors) = out.udp_counts();
+    let link_stats = registry.snapshot();
+    #[cfg(feature = "quic")]
+    if let Some(q) = endpoints.quic {
+        q.shutdown().await;
+    }
     out.finish()?;
     Ok(ServeSummary {
         ran_s: clock.now().secs_since(epoch),
@@ -370,7 +436,7 @@ pub async fn serve(
         udp_errors,
         datagrams_in,
         datagrams_dropped,
-        links: registry.snapshot(),
+        links: link_stats,
     })
 }
 

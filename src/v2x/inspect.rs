@@ -151,6 +151,27 @@ impl Printer<'_> {
     }
 }
 
+/// Decodes and prints one message as [`decode`] does, with `meta` (where it came from) in
+/// front; a message that does not decode is reported on `err` under `label`. Whether it
+/// decoded.
+pub fn print_message(
+    opts: &Options,
+    meta: serde_json::Map<String, Value>,
+    label: &str,
+    bytes: &[u8],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<bool> {
+    let mut p = Printer {
+        opts,
+        out,
+        err,
+        summary: Summary::default(),
+    };
+    p.message(meta, label, bytes)?;
+    Ok(p.summary.decoded == 1)
+}
+
 /// Rounds floats to 10 decimals so that, say, 1e-7° steps print as `31.2304001` rather than
 /// `31.230400099999998`; finer than any element's resolution.
 fn tidy_floats(v: Value) -> Value {

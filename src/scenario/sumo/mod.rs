@@ -473,6 +473,7 @@ pub fn build(
         links: Default::default(),
         metrics: Default::default(),
         tcc: None,
+        quic: None,
         record: None,
     };
     let toml = to_toml(&scenario, map, cfg, begin_s, duration_s, &counts)?;

@@ -52,6 +52,25 @@ impl CnMessage {
         })
     }
 
+    /// The places the message is about: an RSM's reference position and every participant,
+    /// a MAP's intersections, an RSI's reference position and every event's and sign's, a
+    /// BSM's vehicle. A SPAT names its intersection only by ID, so it has none. Links that
+    /// serve an area (the QUIC link's subscriptions) filter by these.
+    pub fn positions(&self) -> Vec<crate::geo::GeoPoint> {
+        match self {
+            Self::Bsm(m) => vec![m.position],
+            Self::Map(m) => m.nodes.iter().map(|n| n.ref_pos).collect(),
+            Self::Rsm(m) => std::iter::once(m.ref_pos)
+                .chain(m.participants.iter().map(|p| p.position))
+                .collect(),
+            Self::Spat(_) => Vec::new(),
+            Self::Rsi(m) => std::iter::once(m.ref_pos)
+                .chain(m.events.iter().filter_map(|e| e.scope.position))
+                .chain(m.signs.iter().filter_map(|s| s.scope.position))
+                .collect(),
+        }
+    }
+
     /// Builds and encodes in one step.
     pub fn encode(&self) -> Result<Vec<u8>, BuildError> {
         encode_frame(&self.to_frame()?)
