@@ -66,6 +66,106 @@ pub fn conflict(a: &Path, ma: &Mover, b: &Path, mb: &Mover) -> Option<Conflict> 
     None
 }
 
+/// An axis-aligned box in the site frame: the broad phase of the conflict search.
+///
+/// [`conflict`] finds where two paths' centrelines cross (widths and lengths only enter
+/// the timing), so two paths whose boxes are apart cannot conflict. The boxes are compared
+/// with [`BOX_MARGIN_M`] of slack so that the rounding of `segment_intersection` (a crossing
+/// computed a hair outside a segment's end) cannot make the broad phase skip a pair the
+/// brute-force search would report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Aabb {
+    pub min: [f64; 2],
+    pub max: [f64; 2],
+}
+
+/// Slack of every box comparison (see [`Aabb`]).
+pub const BOX_MARGIN_M: f64 = 0.01;
+
+impl Aabb {
+    /// Contains nothing; the identity of [`Aabb::union`].
+    pub const EMPTY: Aabb = Aabb {
+        min: [f64::INFINITY; 2],
+        max: [f64::NEG_INFINITY; 2],
+    };
+
+    /// The box of a path's points (so of all its segments), grown by [`BOX_MARGIN_M`].
+    pub fn of_path(path: &Path) -> Self {
+        let mut b = Self::EMPTY;
+        for &(_, x, y) in &path.points {
+            b.min = [b.min[0].min(x), b.min[1].min(y)];
+            b.max = [b.max[0].max(x), b.max[1].max(y)];
+        }
+        b.grown(BOX_MARGIN_M)
+    }
+
+    fn segment(a: &(f64, f64, f64), b: &(f64, f64, f64)) -> Self {
+        Self {
+            min: [a.1.min(b.1), a.2.min(b.2)],
+            max: [a.1.max(b.1), a.2.max(b.2)],
+        }
+    }
+
+    pub fn grown(self, m: f64) -> Self {
+        Self {
+            min: [self.min[0] - m, self.min[1] - m],
+            max: [self.max[0] + m, self.max[1] + m],
+        }
+    }
+
+    pub fn union(self, o: Self) -> Self {
+        Self {
+            min: [self.min[0].min(o.min[0]), self.min[1].min(o.min[1])],
+            max: [self.max[0].max(o.max[0]), self.max[1].max(o.max[1])],
+        }
+    }
+
+    /// Whether the two boxes share a point (touching counts). A box with a NaN corner
+    /// overlaps everything, so that nothing is skipped on it.
+    pub fn overlaps(&self, o: &Self) -> bool {
+        !(self.max[0] < o.min[0]
+            || o.max[0] < self.min[0]
+            || self.max[1] < o.min[1]
+            || o.max[1] < self.min[1])
+    }
+}
+
+/// [`conflict`] with a prefilter: `box_a` and `box_b` are the paths' [`Aabb::of_path`]. A
+/// segment of one path is tested against the other path only where its box (grown by
+/// [`BOX_MARGIN_M`]) meets the other path's box, and against a segment of the other only
+/// where their boxes meet. The same result as [`conflict`]: the segments are visited in the
+/// same order, and only pairs whose boxes are apart (which cannot cross) are skipped.
+pub fn conflict_in_boxes(
+    a: &Path,
+    box_a: &Aabb,
+    ma: &Mover,
+    b: &Path,
+    box_b: &Aabb,
+    mb: &Mover,
+) -> Option<Conflict> {
+    if !box_a.overlaps(box_b) {
+        return None;
+    }
+    for sa in a.points.windows(2) {
+        let seg_a = Aabb::segment(&sa[0], &sa[1]).grown(BOX_MARGIN_M);
+        if !seg_a.overlaps(box_b) {
+            continue;
+        }
+        for sb in b.points.windows(2) {
+            if !seg_a.overlaps(&Aabb::segment(&sb[0], &sb[1])) {
+                continue;
+            }
+            let Some((ua, ub, x)) = segment_crossing(sa, sb) else {
+                continue;
+            };
+            let t_a = sa[0].0 + ua * (sa[1].0 - sa[0].0);
+            let t_b = sb[0].0 + ub * (sb[1].0 - sb[0].0);
+            return Some(timing(x, t_a, ma, t_b, mb));
+        }
+    }
+    None
+}
+
 /// How long a road user takes to pass through the zone the other's path makes: its centre
 /// is within half its length plus half the other's width of the crossing point.
 fn half_occupancy_s(m: &Mover, other: &Mover) -> f64 {
@@ -106,14 +206,21 @@ fn segment_crossing(a: &[(f64, f64, f64)], b: &[(f64, f64, f64)]) -> Option<(f64
 
 /// The four corners of a road user's box.
 pub fn footprint(centre: [f64; 2], yaw_rad: f64, length_m: f64, width_m: f64) -> Vec<[f64; 2]> {
+    footprint_corners(centre, yaw_rad, length_m, width_m).to_vec()
+}
+
+/// [`footprint`] without allocating.
+pub fn footprint_corners(
+    centre: [f64; 2],
+    yaw_rad: f64,
+    length_m: f64,
+    width_m: f64,
+) -> [[f64; 2]; 4] {
     let (s, c) = yaw_rad.sin_cos();
-    [(1.0, 1.0), (1.0, -1.0), (-1.0, -1.0), (-1.0, 1.0)]
-        .iter()
-        .map(|(fl, fw)| {
-            let (dl, dw) = (fl * 0.5 * length_m, fw * 0.5 * width_m);
-            [centre[0] + dl * c - dw * s, centre[1] + dl * s + dw * c]
-        })
-        .collect()
+    [(1.0, 1.0), (1.0, -1.0), (-1.0, -1.0), (-1.0, 1.0)].map(|(fl, fw)| {
+        let (dl, dw) = (fl * 0.5 * length_m, fw * 0.5 * width_m);
+        [centre[0] + dl * c - dw * s, centre[1] + dl * s + dw * c]
+    })
 }
 
 #[cfg(test)]

@@ -9,111 +9,155 @@ use crate::map::geometry::{self, Footprint};
 use crate::world::WorldObject;
 
 impl Detectors {
-    pub(super) fn conflicts(&self, cfg: &HazardConfig, inputs: &Inputs, out: &mut Vec<Finding>) {
-        let objects = &inputs.world.objects;
-        for (i, a) in objects.iter().enumerate() {
-            for (j, b) in objects.iter().enumerate().skip(i + 1) {
-                let vru = is_vru(a.class) != is_vru(b.class);
-                let (enabled, horizon, pet_max, speeds_ok, min_p) = if vru {
-                    let (v, p) = if is_vru(a.class) { (a, b) } else { (b, a) };
-                    let c = &cfg.vru;
-                    let ok = v.speed_mps() >= c.min_vru_speed_mps
-                        && p.speed_mps() >= c.min_vehicle_speed_mps;
-                    (
-                        c.enabled,
-                        c.time_to_conflict_s,
-                        c.pet_s,
-                        ok,
-                        c.min_probability,
-                    )
-                } else if !is_vru(a.class) {
-                    let c = &cfg.collision;
-                    let ok = a.speed_mps() >= c.min_speed_mps && b.speed_mps() >= c.min_speed_mps;
-                    (
-                        c.enabled,
-                        c.time_to_conflict_s,
-                        c.pet_s,
-                        ok,
-                        c.min_probability,
-                    )
-                } else {
-                    continue; // two pedestrians or cyclists
-                };
-                if !enabled || !speeds_ok {
-                    continue;
+    /// The pairs of road users whose paths' boxes meet, in the order of the all-pairs loop
+    /// (by first index, then second), into `self.pairs`: a sort and sweep along east.
+    /// Every other pair's paths cannot cross (see [`conflict::Aabb`]).
+    fn broad_phase(&mut self, n: usize) {
+        self.pairs.clear();
+        if self.brute_force {
+            self.pairs
+                .extend((0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))));
+            return;
+        }
+        let boxes = &self.boxes;
+        self.sweep.clear();
+        self.sweep.extend(0..n);
+        self.sweep
+            .sort_unstable_by(|&a, &b| boxes[a].min[0].total_cmp(&boxes[b].min[0]).then(a.cmp(&b)));
+        for (k, &i) in self.sweep.iter().enumerate() {
+            for &j in &self.sweep[k + 1..] {
+                if boxes[j].min[0] > boxes[i].max[0] {
+                    break; // this and every later box start east of box i's end
                 }
-                let cos = (a.vel_east_mps * b.vel_east_mps + a.vel_north_mps * b.vel_north_mps)
-                    / (a.speed_mps() * b.speed_mps());
-                // The worst conflict among the ways the two may go that are jointly likely
-                // enough: the smallest PET.
-                let mut worst: Option<(conflict::Conflict, f64)> = None;
-                for ha in &self.hypotheses[self.spans[i].clone()] {
-                    for hb in &self.hypotheses[self.spans[j].clone()] {
-                        let p = ha.probability * hb.probability;
-                        if p < min_p {
-                            continue;
-                        }
-                        // Same direction: following, not crossing, unless one turns across
-                        // the other. Opposite directions at constant velocity do not cross.
-                        let turning = ha.turns || hb.turns;
-                        let cv = ha.path.points.len() == 2 && hb.path.points.len() == 2;
-                        // Two from one lane go in single file: the follower never crosses
-                        // the leader's path ahead of it.
-                        let same_lane = ha.from.is_some() && ha.from == hb.from;
-                        if same_lane || (cos > 0.94 && !turning) || (cos < -0.94 && cv) {
-                            continue;
-                        }
-                        let Some(c) = conflict::conflict(&ha.path, &mover(a), &hb.path, &mover(b))
-                        else {
-                            continue;
-                        };
-                        // Both must get there within the horizon: a PET against a road user
-                        // still far off is a guess.
-                        if c.t_a_s.max(c.t_b_s) > horizon || c.pet_s >= pet_max {
-                            continue;
-                        }
-                        if worst.is_none_or(|(w, _)| c.pet_s < w.pet_s) {
-                            worst = Some((c, p));
-                        }
-                    }
+                if boxes[i].overlaps(&boxes[j]) {
+                    self.pairs.push((i.min(j), i.max(j)));
                 }
-                let Some((c, probability)) = worst else {
-                    continue;
-                };
-                let first = c.t_a_s.min(c.t_b_s);
-                let blos = self.hidden(inputs, a, b);
-                let collision_course = c.pet_s <= 0.0;
-                let priority = 5 + u8::from(collision_course) + u8::from(blos || vru);
-                let mut ids = vec![a.id, b.id];
-                ids.sort_unstable();
-                out.push(Finding {
-                    kind: if vru {
-                        HazardKind::VulnerableRoadUser
-                    } else {
-                        HazardKind::IntersectionCollision
-                    },
-                    road_users: ids,
-                    priority: priority.min(7),
-                    point: c.point,
-                    rule: match (vru, blos) {
-                        (true, _) => "vru: paths cross with PET below vru.pet_s",
-                        (false, true) => {
-                            "collision: hidden from each other, PET below collision.pet_s"
-                        }
-                        (false, false) => "collision: paths cross with PET below collision.pet_s",
-                    },
-                    values: Values {
-                        ttc_s: c.ttc_s,
-                        pet_s: Some(c.pet_s),
-                        time_to_conflict_s: Some(first),
-                        probability: Some(probability),
-                        beyond_line_of_sight: blos,
-                        ..Values::default()
-                    },
-                    lane: None,
-                });
             }
         }
+        self.pairs.sort_unstable();
+    }
+
+    pub(super) fn conflicts(
+        &mut self,
+        cfg: &HazardConfig,
+        inputs: &Inputs,
+        out: &mut Vec<Finding>,
+    ) {
+        let objects = &inputs.world.objects;
+        self.broad_phase(objects.len());
+        let pairs = std::mem::take(&mut self.pairs);
+        for &(i, j) in &pairs {
+            let (a, b) = (&objects[i], &objects[j]);
+            let vru = is_vru(a.class) != is_vru(b.class);
+            let (enabled, horizon, pet_max, speeds_ok, min_p) = if vru {
+                let (v, p) = if is_vru(a.class) { (a, b) } else { (b, a) };
+                let c = &cfg.vru;
+                let ok = v.speed_mps() >= c.min_vru_speed_mps
+                    && p.speed_mps() >= c.min_vehicle_speed_mps;
+                (
+                    c.enabled,
+                    c.time_to_conflict_s,
+                    c.pet_s,
+                    ok,
+                    c.min_probability,
+                )
+            } else if !is_vru(a.class) {
+                let c = &cfg.collision;
+                let ok = a.speed_mps() >= c.min_speed_mps && b.speed_mps() >= c.min_speed_mps;
+                (
+                    c.enabled,
+                    c.time_to_conflict_s,
+                    c.pet_s,
+                    ok,
+                    c.min_probability,
+                )
+            } else {
+                continue; // two pedestrians or cyclists
+            };
+            if !enabled || !speeds_ok {
+                continue;
+            }
+            let cos = (a.vel_east_mps * b.vel_east_mps + a.vel_north_mps * b.vel_north_mps)
+                / (a.speed_mps() * b.speed_mps());
+            // The worst conflict among the ways the two may go that are jointly likely
+            // enough: the smallest PET.
+            let mut worst: Option<(conflict::Conflict, f64)> = None;
+            for ha in &self.hypotheses[self.spans[i].clone()] {
+                for hb in &self.hypotheses[self.spans[j].clone()] {
+                    let p = ha.probability * hb.probability;
+                    if p < min_p {
+                        continue;
+                    }
+                    // Same direction: following, not crossing, unless one turns across
+                    // the other. Opposite directions at constant velocity do not cross.
+                    let turning = ha.turns || hb.turns;
+                    let cv = ha.path.points.len() == 2 && hb.path.points.len() == 2;
+                    // Two from one lane go in single file: the follower never crosses
+                    // the leader's path ahead of it.
+                    let same_lane = ha.from.is_some() && ha.from == hb.from;
+                    if same_lane || (cos > 0.94 && !turning) || (cos < -0.94 && cv) {
+                        continue;
+                    }
+                    let found = if self.brute_force {
+                        conflict::conflict(&ha.path, &mover(a), &hb.path, &mover(b))
+                    } else {
+                        conflict::conflict_in_boxes(
+                            &ha.path,
+                            &ha.bbox,
+                            &mover(a),
+                            &hb.path,
+                            &hb.bbox,
+                            &mover(b),
+                        )
+                    };
+                    let Some(c) = found else {
+                        continue;
+                    };
+                    // Both must get there within the horizon: a PET against a road user
+                    // still far off is a guess.
+                    if c.t_a_s.max(c.t_b_s) > horizon || c.pet_s >= pet_max {
+                        continue;
+                    }
+                    if worst.is_none_or(|(w, _)| c.pet_s < w.pet_s) {
+                        worst = Some((c, p));
+                    }
+                }
+            }
+            let Some((c, probability)) = worst else {
+                continue;
+            };
+            let first = c.t_a_s.min(c.t_b_s);
+            let blos = self.hidden(inputs, a, b);
+            let collision_course = c.pet_s <= 0.0;
+            let priority = 5 + u8::from(collision_course) + u8::from(blos || vru);
+            let mut ids = vec![a.id, b.id];
+            ids.sort_unstable();
+            out.push(Finding {
+                kind: if vru {
+                    HazardKind::VulnerableRoadUser
+                } else {
+                    HazardKind::IntersectionCollision
+                },
+                road_users: ids,
+                priority: priority.min(7),
+                point: c.point,
+                rule: match (vru, blos) {
+                    (true, _) => "vru: paths cross with PET below vru.pet_s",
+                    (false, true) => "collision: hidden from each other, PET below collision.pet_s",
+                    (false, false) => "collision: paths cross with PET below collision.pet_s",
+                },
+                values: Values {
+                    ttc_s: c.ttc_s,
+                    pet_s: Some(c.pet_s),
+                    time_to_conflict_s: Some(first),
+                    probability: Some(probability),
+                    beyond_line_of_sight: blos,
+                    ..Values::default()
+                },
+                lane: None,
+            });
+        }
+        self.pairs = pairs;
     }
 
     /// Whether a building or a large vehicle (other than the two) stands between them, at a
@@ -130,8 +174,12 @@ impl Detectors {
             .iter()
             .filter(|o| is_large(o.class) && o.id != a.id && o.id != b.id)
             .any(|o| {
-                let outline =
-                    conflict::footprint([o.east_m, o.north_m], o.yaw_rad, o.length_m, o.width_m);
+                let outline = conflict::footprint_corners(
+                    [o.east_m, o.north_m],
+                    o.yaw_rad,
+                    o.length_m,
+                    o.width_m,
+                );
                 let (_, _, height) = crate::sensor::road_user_class(o.class).default_size();
                 let f = Footprint {
                     outline: &outline,
@@ -139,5 +187,126 @@ impl Detectors {
                 };
                 geometry::line_of_sight_blocked(ea, eb, [f])
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fusion::Class;
+    use crate::map::SiteMap;
+    use crate::rng::Rng;
+    use crate::scenario::Scenario;
+    use crate::signal::{GroupState, SignalController};
+    use crate::world::WorldSnapshot;
+
+    fn object(id: u32, class: Class, p: [f64; 2], yaw: f64, speed: f64) -> WorldObject {
+        let (l, w, _) = crate::sensor::road_user_class(class).default_size();
+        let (s, c) = yaw.sin_cos();
+        WorldObject {
+            id,
+            class,
+            east_m: p[0],
+            north_m: p[1],
+            vel_east_mps: speed * c,
+            vel_north_mps: speed * s,
+            yaw_rad: yaw,
+            length_m: l,
+            width_m: w,
+            pos_std_m: 0.3,
+            speed_std_mps: 0.3,
+            state_cov: [[0.0; 4]; 4],
+            age_s: 5.0,
+            seen_by: 0b1,
+            class_probability: 0.9,
+            heading_std_rad: 0.05,
+        }
+    }
+
+    /// A dense random world on the bundled intersection: vehicles on the lanes (on and
+    /// off their heading, some slow), vehicles and pedestrians anywhere in the box, a truck
+    /// or bus now and then; each moving on from frame to frame.
+    fn world(map: &SiteMap, seed: u64, t: f64) -> Vec<WorldObject> {
+        let mut rng = Rng::new(seed);
+        let lanes: Vec<_> = map.lanes.iter().filter_map(|l| l.path()).collect();
+        let mut out = Vec::new();
+        for i in 0..300u32 {
+            let class = match rng.next_u64() % 12 {
+                0 => Class::Truck,
+                1 => Class::Bus,
+                2 | 3 => Class::Pedestrian,
+                4 => Class::Bicycle,
+                _ => Class::Car,
+            };
+            let speed = if is_vru(class) {
+                rng.range(0.0, 6.0)
+            } else {
+                rng.range(0.0, 16.0)
+            };
+            let (p, yaw) = if i % 2 == 0 {
+                let line = &lanes[rng.next_u64() as usize % lanes.len()];
+                let at = line.at(rng.range(0.0, line.length_m()) + speed * t);
+                (at.position, at.yaw_rad + rng.range(-0.2, 0.2))
+            } else {
+                let yaw = rng.range(-std::f64::consts::PI, std::f64::consts::PI);
+                let p = [rng.range(-60.0, 60.0), rng.range(-60.0, 60.0)];
+                let (s, c) = yaw.sin_cos();
+                ([p[0] + speed * t * c, p[1] + speed * t * s], yaw)
+            };
+            out.push(object(i + 1, class, p, yaw, speed));
+        }
+        out
+    }
+
+    /// The broad phase (boxes per path, sort and sweep, segment boxes) finds exactly what
+    /// testing every pair of road users, ways and segments finds.
+    #[test]
+    fn broad_phase_finds_what_brute_force_finds() {
+        let s = Scenario::default_scenario().expect("the bundled scenario");
+        let map = SiteMap::from_spec(&s.map);
+        let signal = SignalController::from_plan(&s.signal, s.start());
+        let cfg = HazardConfig::default();
+        let names = vec!["cam".to_string()];
+        let mut signals: Vec<GroupState> = Vec::new();
+        let mut found = 0;
+        for seed in 1..=4u64 {
+            let mut fast = Detectors::default();
+            let mut brute = Detectors {
+                brute_force: true,
+                ..Detectors::default()
+            };
+            for k in 0..5 {
+                let t = f64::from(k) * 0.1;
+                let now = s.start().add_secs(t + 7.0 * seed as f64);
+                let world = WorldSnapshot {
+                    time: now,
+                    objects: world(&map, seed, t),
+                };
+                signal.states_at(now, &mut signals);
+                let inputs = Inputs {
+                    now,
+                    world: &world,
+                    map: &map,
+                    signals: &signals,
+                    sensor_names: &names,
+                };
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                fast.run(&cfg, &inputs, &mut a);
+                brute.run(&cfg, &inputs, &mut b);
+                assert_eq!(a, b, "seed {seed}, frame {k}");
+                found += a
+                    .iter()
+                    .filter(|f| {
+                        matches!(
+                            f.kind,
+                            HazardKind::IntersectionCollision | HazardKind::VulnerableRoadUser
+                        )
+                    })
+                    .count();
+                // The broad phase skipped most pairs.
+                assert!(fast.pairs.len() < brute.pairs.len() / 2);
+            }
+        }
+        assert!(found > 100, "a dense world has conflicts: {found}");
     }
 }

@@ -3,7 +3,7 @@
 //! Each reads the world, the map and the signal state and reports findings; they share the
 //! path prediction and lane geometry here and the conflict geometry of [`super::conflict`].
 
-use super::conflict::{Mover, Path};
+use super::conflict::{Aabb, Mover, Path};
 use super::{Finding, HazardConfig};
 
 mod collision;
@@ -44,8 +44,18 @@ pub struct Detectors {
     hypotheses: Vec<Hypothesis>,
     /// Each road user's lane or connection and station this evaluation, by index.
     matches: Vec<Option<(MatchedPath, f64)>>,
-    /// … and which of them are whose, by index in the world.
+    /// … and which of them are whose, by index in the world …
     spans: Vec<std::ops::Range<usize>>,
+    /// … and the box around all of each road user's paths, by index in the world (the
+    /// broad phase of the conflict search).
+    boxes: Vec<Aabb>,
+    /// Scratch of the broad phase, kept to reuse its memory: road users by box, and the
+    /// pairs whose boxes meet.
+    sweep: Vec<usize>,
+    pairs: Vec<(usize, usize)>,
+    /// Test every pair of road users and of segments (no broad phase): the reference the
+    /// broad phase is checked against.
+    brute_force: bool,
     /// Each track's speed at the last evaluation and its smoothed acceleration.
     motion: BTreeMap<u32, (Timestamp, f64, f64)>,
     /// (track, lane) → distance to the stop line at the last evaluation.
@@ -59,6 +69,8 @@ pub struct Detectors {
 #[derive(Debug, Clone)]
 struct Hypothesis {
     path: Path,
+    /// The box around `path` (see [`Aabb::of_path`]).
+    bbox: Aabb,
     probability: f64,
     /// Along a turning connection (a same-direction pair may then cross).
     turns: bool,
@@ -314,6 +326,7 @@ impl Detectors {
             .get_or_insert_with(|| intent::routes(inputs.map));
         self.hypotheses.clear();
         self.spans.clear();
+        self.boxes.clear();
         self.matches.clear();
         for o in &inputs.world.objects {
             // Pedestrians walk where they like: straight on.
@@ -358,6 +371,7 @@ impl Detectors {
                 });
                 self.hypotheses.push(Hypothesis {
                     path: predict(o, line, SpeedPlan { turn, ..base }, horizon),
+                    bbox: Aabb::EMPTY,
                     probability,
                     turns: turn.is_some(),
                     from: route.map(|r| r.from),
@@ -434,6 +448,12 @@ impl Detectors {
                     hold_at(&mut h.path, stop_m, v);
                 }
             }
+            let mut around = Aabb::EMPTY;
+            for h in &mut self.hypotheses[first..] {
+                h.bbox = Aabb::of_path(&h.path);
+                around = around.union(h.bbox);
+            }
+            self.boxes.push(around);
             self.spans.push(first..self.hypotheses.len());
         }
         matcher.prune(inputs.now);
