@@ -36,19 +36,23 @@ fn detected(r: &RunSummary, k: HazardKind, labelled: usize, lead_s: f64) {
 #[test]
 fn beyond_line_of_sight_crossing() {
     let r = replay("blos_crossing");
-    // Measured: warned 2.8 s before the crossing point, flagged beyond line of sight (the
-    // building hides the two). While the runner could still stop comfortably for its red it
-    // is predicted to stop (that is what keeps rush hour quiet), so the warning comes once
-    // it no longer can. Its violation 2.1 s before its stop line: at 13 m/s and the issue's
-    // 3 m/s² a comfortable stop is possible until v/2a = 2.2 s before the line, so no rule
-    // of that definition can warn earlier (red_light.reaction_time_s counts from the light's
-    // change, and this light has long been red: applied from any red it would warn 3.05 s
-    // ahead, but rush hour's vehicles, which brake at the last moment with no reaction time,
-    // then give 6 false violations instead of 2). Its running 0.6 s before the crossing point (it
-    // can only come after the line). No false warnings.
+    // Measured: collision warned 2.8 s before the crossing point, flagged beyond line of
+    // sight (the building hides the two). Violation 2.45 s before its stop line (2.05 s
+    // before the reaction time applied under any red), running 0.6 s before the crossing
+    // point (it can only come after the line). No false warnings.
+    //
+    // The violation cannot reach 2.5 s without false violations in rush hour: at 13 m/s
+    // the rule (stopping distance v·1 s + v²/(2·3 m/s²) beyond the line, not braking) holds
+    // from 3.17 s before the line; rush hour's car-2 (11.96 m/s, same kind of long red)
+    // holds it from 2.99 s but only starts braking (2.5 m/s², with no reaction time) 2.39 s
+    // before its line, and its track shows the braking 0.1–0.2 s later. So a violation must
+    // hold red_light.confirm_s = 0.7 s (it starts after 0.6 s in 0.1 s steps) to leave
+    // car-2 alone, and the runner's warning comes 3.17 − 0.7 − 0.02 (tracking) ≈ 2.45 s
+    // ahead. With 0.6 s it would be 2.55 s, and car-2 a false violation: before its braking
+    // shows, a late braker and a runner are kinematically the same.
     detected(&r, HazardKind::IntersectionCollision, 1, 2.5);
-    detected(&r, HazardKind::RedLightViolation, 1, 1.6);
-    detected(&r, HazardKind::RedLightRunning, 1, 0.3);
+    detected(&r, HazardKind::RedLightViolation, 1, 2.4);
+    detected(&r, HazardKind::RedLightRunning, 1, 0.5);
     for k in [
         HazardKind::IntersectionCollision,
         HazardKind::RedLightViolation,
@@ -61,7 +65,8 @@ fn beyond_line_of_sight_crossing() {
 #[test]
 fn permissive_left_turn() {
     let r = replay("left_turn");
-    // Measured: warned 3.5 s before the conflict point. The shared lane allows straight and
+    // Measured: warned 3.2 s before the conflict point (3.5 s before the 0.3 s confirm_s
+    // hysteresis on start). The shared lane allows straight and
     // left; the car slows on a free road with a green ahead, which makes the left turn the
     // likelier way (detectors::intent), and left × oncoming straight passes min_probability.
     detected(&r, HazardKind::IntersectionCollision, 1, 2.5);
@@ -74,8 +79,8 @@ fn permissive_left_turn() {
 #[test]
 fn right_turn_across_a_pedestrian() {
     let r = replay("right_turn_pedestrian");
-    // Measured: warned 5.1 s before the car reaches the pedestrian's path (4.7 s before
-    // the crosswalk rule): the right-turn hypothesis of its straight-or-right lane, slowed
+    // Measured: warned 4.7 s before the car reaches the pedestrian's path (5.1 s before the
+    // 0.3 s confirm_s hysteresis on start): the right-turn hypothesis of its straight-or-right lane, slowed
     // to the turn's speed, crosses the crosswalk she is on. No false warnings.
     detected(&r, HazardKind::VulnerableRoadUser, 1, 2.5);
     assert_eq!(kind(&r, HazardKind::VulnerableRoadUser).false_warnings, 0);
@@ -84,7 +89,8 @@ fn right_turn_across_a_pedestrian() {
 #[test]
 fn truck_turning_across_a_cyclist() {
     let r = replay("truck_blind_spot");
-    // Measured: warned 4.3 s before the conflict point: the truck's right-turn hypothesis
+    // Measured: warned 4.1 s before the conflict point (4.3 s before the 0.3 s confirm_s
+    // hysteresis on start): the truck's right-turn hypothesis
     // crosses the cyclist riding alongside (a same-direction pair is checked when one turns).
     detected(&r, HazardKind::VulnerableRoadUser, 1, 2.5);
     assert_eq!(kind(&r, HazardKind::VulnerableRoadUser).false_warnings, 0);
@@ -93,10 +99,12 @@ fn truck_turning_across_a_cyclist() {
 #[test]
 fn red_light_runner() {
     let r = replay("red_light_runner");
-    // Measured: violation 2.4 s before the stop line, running 0.8 s before the box centre
-    // (0.2 s after the line). The car stopping beside it at 1.8 m/s² is not flagged.
-    detected(&r, HazardKind::RedLightViolation, 1, 1.9);
-    detected(&r, HazardKind::RedLightRunning, 1, 0.3);
+    // Measured: violation 2.8 s before the stop line (2.4 s before the reaction time
+    // applied under any red: 1 s + 15/(2·3) s = 3.5 s, less red_light.confirm_s), running
+    // 0.8 s before the box centre (0.2 s after the line). The car stopping beside it at
+    // 1.8 m/s² is not flagged.
+    detected(&r, HazardKind::RedLightViolation, 1, 2.5);
+    detected(&r, HazardKind::RedLightRunning, 1, 0.5);
     assert_eq!(kind(&r, HazardKind::RedLightRunning).false_warnings, 0);
     assert_eq!(kind(&r, HazardKind::RedLightViolation).false_warnings, 0);
 }
@@ -134,17 +142,22 @@ fn near_miss_does_not_warn() {
 fn rush_hour_false_warnings() {
     let r = replay("rush_hour");
     // Measured on 60 s of vehicles with no conflict in the ground truth (the generator
-    // checks that any two pass a crossing of their paths > 5 s apart): 4 false collision
-    // warnings (240 per hour) and 2 false red-light violations (120 per hour), no VRU or
-    // running warnings. (Before per-connection hypotheses, single-file pairs and queue
-    // moving-off prediction: 35 and 3.) What is left are tracks whose velocity is off
-    // (one at 27 m/s in a 16.7 m/s junction, swapped in dense queues) and stops judged at
-    // the edge of the comfortable deceleration. The issue asks for none: these bounds are
-    // today's values, not the goal.
-    let ic = kind(&r, HazardKind::IntersectionCollision);
-    assert!(ic.false_warnings_per_hour <= 240.0 + 1e-6, "{ic:?}");
-    let rl = kind(&r, HazardKind::RedLightViolation);
-    assert!(rl.false_warnings_per_hour <= 120.0 + 1e-6, "{rl:?}");
-    assert_eq!(kind(&r, HazardKind::VulnerableRoadUser).warnings, 0);
-    assert_eq!(kind(&r, HazardKind::RedLightRunning).warnings, 0);
+    // checks that any two pass a crossing of their paths > 5 s apart, and leaves out a
+    // vehicle its queue model would release too late for its green): no warning at all, only
+    // GLOSA advice. Before track-quality gating, the reaction time for drivers not braking
+    // and persistence on start: 8 false collision warnings, 2 false violations and 1 false
+    // running (on the file before the generator's fix: 4 and 2, one of them a real runner
+    // of the ground truth, car-18, released from a queue 75 m back 5 s before the yellow).
+    // The collision warnings were all on tracks whose velocity was off (a ghost at 27 m/s,
+    // tracks coasting through stopped queues: velocity standard deviation > 1.5 m/s, or
+    // faster than 1.4 × the lane's limit without positions that show it); the violations
+    // were late brakers judged before their braking showed.
+    for k in [
+        HazardKind::IntersectionCollision,
+        HazardKind::VulnerableRoadUser,
+        HazardKind::RedLightViolation,
+        HazardKind::RedLightRunning,
+    ] {
+        assert_eq!(kind(&r, k).warnings, 0, "{k:?}: {:?}", kind(&r, k));
+    }
 }

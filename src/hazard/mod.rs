@@ -157,8 +157,19 @@ pub struct HazardConfig {
     pub glosa: GlosaConfig,
     /// How vehicles in lanes with several ways on are predicted.
     pub intent: detectors::intent::IntentConfig,
-    /// A finding must hold for this many consecutive evaluations to start a hazard.
+    /// Which tracks are good enough to warn about.
+    pub quality: detectors::quality::QualityConfig,
+    /// A finding must hold for this many consecutive evaluations to start a hazard …
     pub confirm_evaluations: u32,
+    /// … and, unless it is critical, for this long (seconds from its first evaluation): a
+    /// condition that a noisy track or a driver's late reaction makes for a moment is not a
+    /// warning. Critical: a collision or VRU conflict reached within
+    /// `critical_time_to_conflict_s`, a red-light violator that can no longer stop even
+    /// braking comfortably now, a red-light crossing, GLOSA advice.
+    pub confirm_s: f64,
+    /// A collision or VRU conflict this close (time until the first road user reaches the
+    /// conflict point) starts after `confirm_evaluations` alone.
+    pub critical_time_to_conflict_s: f64,
     /// A hazard absent this long ends.
     pub clear_after_s: f64,
     /// An active hazard is re-published (an update) at most this often.
@@ -178,7 +189,10 @@ impl Default for HazardConfig {
             red_light: RedLightConfig::default(),
             glosa: GlosaConfig::default(),
             intent: detectors::intent::IntentConfig::default(),
+            quality: detectors::quality::QualityConfig::default(),
             confirm_evaluations: 2,
+            confirm_s: 0.3,
+            critical_time_to_conflict_s: 3.0,
             clear_after_s: 1.0,
             update_interval_s: 1.0,
             suppression_zones: Vec::new(),
@@ -259,6 +273,16 @@ pub struct RedLightConfig {
     /// Vehicles farther than this from the stop line are not judged yet.
     pub max_distance_m: f64,
     pub min_speed_mps: f64,
+    /// A driver braking harder than this (m/s², its longitudinal speed's trend over
+    /// `braking_window_s`) has reacted: the stop is judged from now, without reaction time.
+    pub braking_decel_mps2: f64,
+    /// The time over which the braking trend is measured (least-squares slope of the
+    /// longitudinal speed).
+    pub braking_window_s: f64,
+    /// A violation that a comfortable stop could still avoid (only the reaction time is
+    /// missing) must hold this long to start: a driver about to brake shows it within it.
+    /// One that cannot stop comfortably even braking now starts at once.
+    pub confirm_s: f64,
 }
 
 impl Default for RedLightConfig {
@@ -269,6 +293,9 @@ impl Default for RedLightConfig {
             reaction_time_s: 1.0,
             max_distance_m: 120.0,
             min_speed_mps: 3.0,
+            braking_decel_mps2: 0.5,
+            braking_window_s: 0.5,
+            confirm_s: 0.7,
         }
     }
 }
@@ -309,8 +336,8 @@ struct Active {
 pub struct HazardEngine {
     cfg: HazardConfig,
     detectors: detectors::Detectors,
-    /// Findings seen but not yet confirmed: consecutive evaluations.
-    pending: BTreeMap<(HazardKind, Vec<u32>), u32>,
+    /// Findings seen but not yet confirmed: consecutive evaluations, and the first one's time.
+    pending: BTreeMap<(HazardKind, Vec<u32>), (u32, Timestamp)>,
     active: BTreeMap<(HazardKind, Vec<u32>), Active>,
     next_id: u32,
     findings: Vec<Finding>,
@@ -428,9 +455,11 @@ impl HazardEngine {
                 }
                 continue;
             }
-            let n = self.pending.entry(key.clone()).or_insert(0);
+            let critical = self.cfg.critical(&f);
+            let (n, first) = self.pending.entry(key.clone()).or_insert((0, now));
             *n += 1;
-            if *n >= self.cfg.confirm_evaluations {
+            let held = now.secs_since(*first) >= self.cfg.confirm_time_s(f.kind) - 1e-6;
+            if *n >= self.cfg.confirm_evaluations && (held || critical) {
                 self.pending.remove(&key);
                 let id = self.next_id;
                 self.next_id = self.next_id.wrapping_add(1).max(1);
@@ -472,6 +501,32 @@ impl HazardEngine {
 }
 
 impl HazardConfig {
+    /// How long a finding of `kind` that is not critical must hold to start.
+    pub fn confirm_time_s(&self, kind: HazardKind) -> f64 {
+        match kind {
+            HazardKind::RedLightViolation => self.red_light.confirm_s,
+            _ => self.confirm_s,
+        }
+    }
+
+    /// Whether a finding is urgent enough to start without `confirm_s` of persistence.
+    pub fn critical(&self, f: &Finding) -> bool {
+        let v = &f.values;
+        match f.kind {
+            HazardKind::IntersectionCollision | HazardKind::VulnerableRoadUser => v
+                .time_to_conflict_s
+                .is_some_and(|t| t <= self.critical_time_to_conflict_s),
+            // No comfortable stop even braking now, without any reaction time.
+            HazardKind::RedLightViolation => match (v.distance_m, v.speed_mps) {
+                (Some(d), Some(s)) => {
+                    s * s / (2.0 * d.max(1e-3)) > self.red_light.comfortable_decel_mps2
+                }
+                _ => true,
+            },
+            HazardKind::RedLightRunning | HazardKind::Glosa => true,
+        }
+    }
+
     pub fn enabled(&self, k: HazardKind) -> bool {
         match k {
             HazardKind::IntersectionCollision => self.collision.enabled,
@@ -496,6 +551,20 @@ impl HazardConfig {
                 self.red_light.comfortable_decel_mps2,
             ),
             ("red_light.max_distance_m", self.red_light.max_distance_m),
+            (
+                "red_light.braking_window_s",
+                self.red_light.braking_window_s,
+            ),
+            ("quality.history_s", self.quality.history_s),
+            (
+                "quality.max_velocity_std_mps",
+                self.quality.max_velocity_std_mps,
+            ),
+            ("quality.max_speed_ratio", self.quality.max_speed_ratio),
+            (
+                "quality.max_velocity_mismatch_mps",
+                self.quality.max_velocity_mismatch_mps,
+            ),
             ("glosa.min_speed_mps", self.glosa.min_speed_mps),
             ("glosa.max_distance_m", self.glosa.max_distance_m),
             (
@@ -503,6 +572,10 @@ impl HazardConfig {
                 self.glosa.default_speed_limit_mps,
             ),
             ("clear_after_s", self.clear_after_s),
+            (
+                "critical_time_to_conflict_s",
+                self.critical_time_to_conflict_s,
+            ),
             ("update_interval_s", self.update_interval_s),
             ("intent.lateral_accel_mps2", self.intent.lateral_accel_mps2),
             ("intent.turn_decel_mps2", self.intent.turn_decel_mps2),
@@ -513,11 +586,18 @@ impl HazardConfig {
             }
         }
         let non_negative = [
+            ("confirm_s", self.confirm_s),
             ("collision.min_speed_mps", self.collision.min_speed_mps),
             ("vru.min_vehicle_speed_mps", self.vru.min_vehicle_speed_mps),
             ("vru.min_vru_speed_mps", self.vru.min_vru_speed_mps),
             ("red_light.reaction_time_s", self.red_light.reaction_time_s),
             ("red_light.min_speed_mps", self.red_light.min_speed_mps),
+            (
+                "red_light.braking_decel_mps2",
+                self.red_light.braking_decel_mps2,
+            ),
+            ("red_light.confirm_s", self.red_light.confirm_s),
+            ("quality.min_age_s", self.quality.min_age_s),
         ];
         for (k, v) in non_negative {
             if !(v.is_finite() && v >= 0.0) {

@@ -121,9 +121,13 @@ fn crossing_cars_warn_once_with_a_stable_id_and_end_when_clear() {
             obj(2, Class::Car, [0.0, -42.0 + 10.0 * t], [0.0, 10.0]),
         ]
     };
-    let first = run(&mut e, 0.0, pair(0.0), &[], &house);
-    assert!(first.is_empty(), "one evaluation is not enough: {first:?}");
-    let second = run(&mut e, 0.1, pair(0.1), &[], &house);
+    // 3.8 s from the conflict point (not yet critical): it must hold confirm_s (0.3 s).
+    for k in 0..3 {
+        let t = 0.1 * f64::from(k);
+        let early = run(&mut e, t, pair(t), &[], &house);
+        assert!(early.is_empty(), "not held long enough: {early:?}");
+    }
+    let second = run(&mut e, 0.3, pair(0.3), &[], &house);
     assert_eq!(second.len(), 1);
     let h = &second[0].hazard;
     assert_eq!(
@@ -139,7 +143,7 @@ fn crossing_cars_warn_once_with_a_stable_id_and_end_when_clear() {
     let id = h.id;
     // Updates at most once a second, same ID.
     let mut updates = 0;
-    for k in 2..=20 {
+    for k in 4..=20 {
         for ev in run(
             &mut e,
             0.1 * f64::from(k),
@@ -234,21 +238,36 @@ fn red_light_violation_uses_the_comfortable_deceleration() {
     let rl = rlv(&mut e, at(-40.0), &sig);
     assert_eq!(rl.len(), 1);
     assert!((rl[0].hazard.values.required_decel_mps2.unwrap() - 196.0 / 60.0).abs() < 1e-9);
-    // With the default 1 s reaction time, 40 m out: 14² / (2 (40 − 14)) = 3.77 m/s² > 3.
+    // With the default 1 s reaction time, 45 m out: 14² / (2 (45 − 14)) = 3.16 m/s² > 3;
+    // braking now would still stop it comfortably (2.2 m/s²), so it must hold
+    // red_light.confirm_s (0.7 s).
     assert_eq!(HazardConfig::default().red_light.reaction_time_s, 1.0);
     let mut e = HazardEngine::new(HazardConfig::default());
-    let rl = rlv(&mut e, at(-50.0), &sig);
-    assert_eq!(rl.len(), 1);
-    let v = rl[0].hazard.values;
-    assert!((v.required_decel_mps2.unwrap() - 196.0 / 52.0).abs() < 1e-9);
+    let rl = approach(&mut e, -55.0, 14.0, 0.0, &sig, 1.0);
+    assert_eq!(rl.len(), 1, "{rl:?}");
+    assert!((rl[0].0 - 0.7).abs() < 1e-6, "{rl:?}");
+    let v = rl[0].1;
+    let d = v.distance_m.unwrap();
+    assert!((v.required_decel_mps2.unwrap() - 196.0 / (2.0 * (d - 14.0))).abs() < 1e-6);
     assert_eq!(
         (v.signal_now, v.signal_on_arrival),
         (Some(Light::ProtectedGreen), Some(Light::Red))
     );
-    // Under a light long red the driver has seen it: no reaction time, 2.45 m/s² suffices.
-    let mut e = HazardEngine::new(HazardConfig::default());
+    // Under a light long red the same: a driver not braking has not reacted, whatever the
+    // light has shown. A comfortable stop braking now is still possible (2.45 m/s²), so the
+    // finding must hold red_light.confirm_s (0.7 s) before it starts.
     let red = signal(Light::Red, 20.0, Light::ProtectedGreen);
-    assert!(rlv(&mut e, at(-50.0), &red).is_empty());
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let starts = approach(&mut e, -55.0, 14.0, 0.0, &red, 1.0);
+    assert_eq!(starts.len(), 1, "{starts:?}");
+    assert!((starts[0].0 - 0.7).abs() < 1e-6, "{starts:?}");
+    // Braking at 2.5 m/s² from there: it has reacted and stops before the line.
+    let mut e = HazardEngine::new(HazardConfig::default());
+    assert!(approach(&mut e, -55.0, 14.0, 2.5, &red, 2.0).is_empty());
+    // Cannot stop comfortably even braking now (196 / (2 · 28) = 3.5 m/s²): at once.
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let starts = approach(&mut e, -38.0, 14.0, 0.0, &red, 0.5);
+    assert!(starts.first().is_some_and(|s| s.0 < 0.15), "{starts:?}");
     // 80 m away it can stop comfortably (196 / (2 · 66) = 1.5 m/s²): no warning.
     let mut e = HazardEngine::new(with_reaction(1.0));
     assert!(rlv(&mut e, obj(8, Class::Car, [0.0, -90.0], [0.0, 14.0]), &sig).is_empty());
@@ -259,6 +278,112 @@ fn red_light_violation_uses_the_comfortable_deceleration() {
     run(&mut e, 0.0, vec![at(-40.0)], &sig, &[]);
     let ev = run(&mut e, 0.0, vec![at(-40.0)], &sig, &[]);
     assert!(ev.iter().all(|e| e.hazard.kind == HazardKind::Glosa) && !ev.is_empty());
+}
+
+/// A car on lane 1 from `y0` at `v` braking at `decel` (the track moving as the car does),
+/// evaluated every 0.1 s until `until_s`: when red-light violations started.
+fn approach(
+    e: &mut HazardEngine,
+    y0: f64,
+    v: f64,
+    decel: f64,
+    sig: &[GroupState],
+    until_s: f64,
+) -> Vec<(f64, Values)> {
+    let mut starts = Vec::new();
+    for k in 0..=(until_s / 0.1).round() as u32 {
+        let t = 0.1 * f64::from(k);
+        let (y, speed) = (y0 + v * t - 0.5 * decel * t * t, v - decel * t);
+        let car = obj(7, Class::Car, [0.0, y], [0.0, speed]);
+        for ev in run(e, t, vec![car], sig, &[]) {
+            if ev.phase == Phase::Start && ev.hazard.kind == HazardKind::RedLightViolation {
+                starts.push((t, ev.hazard.values));
+            }
+        }
+    }
+    starts
+}
+
+#[test]
+fn a_follower_behind_a_slower_vehicle_is_not_judged_against_the_line() {
+    // Lane 1 under a long red: a car at 14 m/s 40 m out would need 3.77 m/s² after its
+    // reaction time, but a car 20 m ahead of it is stopping: it brakes for that one first.
+    let red = signal(Light::Red, 20.0, Light::ProtectedGreen);
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let mut seen = Vec::new();
+    for k in 0..6 {
+        let t = 0.1 * f64::from(k);
+        let cars = vec![
+            obj(1, Class::Car, [0.0, -50.0 + 14.0 * t], [0.0, 14.0]),
+            obj(2, Class::Car, [0.0, -30.0 + 3.0 * t], [0.0, 3.0]),
+        ];
+        seen.extend(run(&mut e, t, cars, &red, &[]));
+    }
+    assert!(
+        !seen
+            .iter()
+            .any(|e| e.hazard.kind == HazardKind::RedLightViolation),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn tracks_not_good_enough_are_not_warned_about() {
+    // The pair of `crossing_cars_…` (a collision course), with one of them doubted.
+    let pair = |t: f64, b: WorldObject| {
+        let mut b = b;
+        b.north_m += 10.0 * t;
+        vec![obj(1, Class::Car, [-40.0 + 10.0 * t, 0.0], [10.0, 0.0]), b]
+    };
+    let warned = |b: &dyn Fn(f64) -> WorldObject| {
+        let mut e = HazardEngine::new(HazardConfig::default());
+        (0..10).any(|k| {
+            let t = 0.1 * f64::from(k);
+            run(&mut e, t, pair(t, b(t)), &[], &[])
+                .iter()
+                .any(|e| e.hazard.kind == HazardKind::IntersectionCollision)
+        })
+    };
+    let good = |_: f64| obj(2, Class::Car, [0.0, -42.0], [0.0, 10.0]);
+    assert!(warned(&good));
+    // Just confirmed: too young.
+    let young = |t: f64| WorldObject {
+        age_s: 0.2,
+        ..good(t)
+    };
+    assert!(!warned(&young));
+    // Its velocity uncertain (3 m/s standard deviation).
+    let uncertain = |t: f64| {
+        let mut o = good(t);
+        o.state_cov[2][2] = 9.0;
+        o.state_cov[3][3] = 9.0;
+        o
+    };
+    assert!(!warned(&uncertain));
+    // Its velocity says 10 m/s north, its positions stand still (a track whose velocity
+    // ran off): once its history shows it.
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let mut events = Vec::new();
+    for k in 0..10 {
+        let t = 0.1 * f64::from(k);
+        let objs = vec![
+            obj(1, Class::Car, [-40.0 + 10.0 * t, 0.0], [10.0, 0.0]),
+            obj(2, Class::Car, [0.0, -42.0], [0.0, 10.0]),
+        ];
+        events.extend(run(&mut e, t, objs, &[], &[]).into_iter().map(|ev| (t, ev)));
+    }
+    assert!(
+        events.iter().all(|(t, _)| *t < 0.5),
+        "nothing once the history shows it: {events:?}"
+    );
+    // Twice the lane's limit (14 m/s) with positions that do not show it.
+    let cfg = HazardConfig::default();
+    let h = detectors::quality::History::default();
+    let fast = obj(3, Class::Car, [0.0, -60.0], [0.0, 30.0]);
+    assert_eq!(
+        h.doubt(&cfg.quality, &map(), &fast),
+        Some(detectors::quality::Doubt::TooFast)
+    );
 }
 
 #[test]
@@ -362,8 +487,10 @@ fn a_truck_between_them_hides_two_cars_but_a_low_car_does_not() {
     ];
     let mut with_truck = pair.clone();
     with_truck.push(obj(3, Class::Truck, [-20.0, -21.0], [0.0, 0.0]));
-    run(&mut e, 0.0, with_truck.clone(), &[], &[]);
-    let ev = run(&mut e, 0.1, with_truck, &[], &[]);
+    for k in 0..3 {
+        run(&mut e, 0.1 * f64::from(k), with_truck.clone(), &[], &[]);
+    }
+    let ev = run(&mut e, 0.3, with_truck, &[], &[]);
     let h = ev
         .iter()
         .find(|e| e.hazard.kind == HazardKind::IntersectionCollision)
@@ -372,8 +499,10 @@ fn a_truck_between_them_hides_two_cars_but_a_low_car_does_not() {
     let mut e = HazardEngine::new(HazardConfig::default());
     let mut with_car = pair;
     with_car.push(obj(3, Class::Car, [-20.0, -21.0], [0.0, 0.0]));
-    run(&mut e, 0.0, with_car.clone(), &[], &[]);
-    let ev = run(&mut e, 0.1, with_car, &[], &[]);
+    for k in 0..3 {
+        run(&mut e, 0.1 * f64::from(k), with_car.clone(), &[], &[]);
+    }
+    let ev = run(&mut e, 0.3, with_car, &[], &[]);
     let h = ev
         .iter()
         .find(|e| e.hazard.kind == HazardKind::IntersectionCollision)
@@ -401,10 +530,10 @@ fn a_pedestrian_on_or_entering_a_crosswalk_a_vehicle_crosses_is_a_vru_hazard() {
     let m = map_with_crosswalk();
     // The car on lane 1 at 10 m/s reaches the crosswalk in about 3 s.
     let car = obj(1, Class::Car, [0.0, -40.0], [0.0, 10.0]);
+    // Four evaluations (0.3 s: confirm_s) of the same scene.
     let vru = |e: &mut HazardEngine, ped: WorldObject, car: WorldObject| {
-        run_on(e, 0.0, vec![car, ped], &[], &m);
-        run_on(e, 0.1, vec![car, ped], &[], &m)
-            .into_iter()
+        (0..4)
+            .flat_map(|k| run_on(e, 0.1 * f64::from(k), vec![car, ped], &[], &m))
             .filter(|e| e.hazard.kind == HazardKind::VulnerableRoadUser)
             .collect::<Vec<_>>()
     };

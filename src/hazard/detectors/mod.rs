@@ -4,12 +4,13 @@
 //! path prediction and lane geometry here and the conflict geometry of [`super::conflict`].
 
 use super::conflict::{Aabb, Mover, Path};
-use super::{Finding, HazardConfig};
+use super::{Finding, HazardConfig, HazardKind};
 
 mod collision;
 mod crosswalk;
 pub mod glosa;
 pub mod intent;
+pub mod quality;
 mod red_light;
 use crate::fusion::Class;
 use crate::map::geometry;
@@ -63,6 +64,8 @@ pub struct Detectors {
     /// Vehicles that crossed on red: when, where, how fast. Reported for
     /// [`RUNNING_REPORT_S`] so that the lifecycle's confirmation sees it.
     ran_red: BTreeMap<u32, (Timestamp, u8, [f64; 2], f64)>,
+    /// Each track's recent positions and velocities: its quality and its braking trend.
+    history: quality::History,
 }
 
 /// One way a road user may go, and how likely it is.
@@ -314,6 +317,8 @@ impl Detectors {
             }
         }
         self.motion = motion;
+        let keep = cfg.quality.history_s.max(cfg.red_light.braking_window_s);
+        self.history.record(now, &inputs.world.objects, keep);
         let matcher = self.matcher.get_or_insert_with(|| {
             let params = MatchParams {
                 heading_speed_mps: HEADING_SPEED_MPS,
@@ -462,6 +467,19 @@ impl Detectors {
             self.crosswalk_conflicts(cfg, inputs, out);
         }
         self.signal_rules(cfg, inputs, out);
+        // Only warnings about tracks good enough to warn about.
+        let doubted: Vec<u32> = inputs
+            .world
+            .objects
+            .iter()
+            .filter(|o| self.history.doubt(&cfg.quality, inputs.map, o).is_some())
+            .map(|o| o.id)
+            .collect();
+        if !doubted.is_empty() {
+            out.retain(|f| {
+                f.kind == HazardKind::Glosa || !f.road_users.iter().any(|id| doubted.contains(id))
+            });
+        }
         out.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.kind.cmp(&b.kind)));
     }
 }

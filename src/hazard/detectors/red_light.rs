@@ -3,8 +3,12 @@
 
 use super::{is_vru, light_at, signal_lane, Detectors, Inputs, RUNNING_REPORT_S};
 use crate::hazard::{Finding, HazardConfig, HazardKind, Values};
+use crate::map::matching::MatchedPath;
 use crate::v2x::cn::spat::Light;
 use std::collections::BTreeMap;
+
+/// A leader this much slower than the follower makes it brake whatever the light.
+const LEADER_SLOWER_MPS: f64 = 1.0;
 
 impl Detectors {
     /// Red-light violation and running, and GLOSA: vehicles on signalised ingress lanes.
@@ -45,20 +49,47 @@ impl Detectors {
                 continue;
             }
             let rl = &cfg.red_light;
-            if rl.enabled && v >= rl.min_speed_mps && remaining <= rl.max_distance_m {
+            // Judged on the speed along the lane: the lateral part of a track's velocity (a
+            // lane change, the noise of a slow track) does not bring it to the line.
+            let dir = super::lane_position(lane, p).map_or([0.0, 0.0], |x| x.2);
+            let v_long = (o.vel_east_mps * dir[0] + o.vel_north_mps * dir[1]).max(0.0);
+            // A vehicle behind a slower one before the line stops for that one first.
+            let behind_slower = (*matched).is_some_and(|(m, s)| {
+                inputs
+                    .world
+                    .objects
+                    .iter()
+                    .zip(&self.matches)
+                    .any(|(l, lm)| {
+                        matches!(lm, Some((lp, ls)) if *lp == m && *ls > s
+                            && *ls - s < super::LEADER_GAP_M)
+                            && l.id != o.id
+                            && l.speed_mps() < v_long - LEADER_SLOWER_MPS
+                    })
+            }) && matches!(matched, Some((MatchedPath::Lane(_), _)));
+            if rl.enabled
+                && v_long >= rl.min_speed_mps
+                && remaining <= rl.max_distance_m
+                && !behind_slower
+            {
+                let v = v_long;
                 let arrival = now.add_secs(remaining / v);
                 let on_arrival = light_at(inputs.signals, group, arrival);
-                // A driver already braking has reacted: judge the stop from now (and one
-                // braking hard enough to stop is not warned at all); otherwise after the
-                // reaction time.
-                let decel = self.motion.get(&o.id).map_or(0.0, |m| -m.2);
+                // The braking trend: the slope of the speed along the lane over the last
+                // braking_window_s (quicker to show a driver's braking than the smoothed
+                // acceleration, which stands in while the history is short).
+                let decel = self
+                    .history
+                    .decel_along(o.id, dir, rl.braking_window_s)
+                    .or_else(|| self.motion.get(&o.id).map(|m| -m.2))
+                    .unwrap_or(0.0);
+                // A driver braking hard enough to stop before the line is not warned at all;
+                // one braking has reacted, and the stop is judged from now; one not braking
+                // yet still needs the reaction time, whatever the light shows now (under a
+                // long red as much as at the change: not braking, they have not reacted).
                 let stopping = super::braking_to_stop(decel, v, remaining);
-                let reacted = decel > super::BRAKING_MPS2;
-                let reaction = if reacted {
-                    0.0
-                } else {
-                    reaction_left(rl.reaction_time_s, inputs, group)
-                };
+                let reacted = decel > rl.braking_decel_mps2;
+                let reaction = if reacted { 0.0 } else { rl.reaction_time_s };
                 let braking_room = remaining - v * reaction;
                 let required = if braking_room > 0.0 {
                     v * v / (2.0 * braking_room)
@@ -114,24 +145,5 @@ impl Detectors {
                 });
             }
         }
-    }
-}
-
-/// How much of the perception-reaction time a driver of `group` still needs before braking:
-/// it starts when the light leaves green (the dilemma zone is defined at the onset of
-/// yellow), so all of it while the light is green, what is left of it during the yellow,
-/// and none once red (the driver has had the whole yellow to see it coming).
-fn reaction_left(reaction_time_s: f64, inputs: &Inputs, group: u8) -> f64 {
-    let Some(g) = inputs.signals.iter().find(|g| g.id == group) else {
-        return reaction_time_s;
-    };
-    let current = g.intervals()[0];
-    match light_at(inputs.signals, group, inputs.now) {
-        Some(l) if super::is_green(l) => reaction_time_s,
-        Some(Light::Yellow) => {
-            (reaction_time_s - inputs.now.secs_since(current.start)).clamp(0.0, reaction_time_s)
-        }
-        Some(_) => 0.0,
-        None => reaction_time_s,
     }
 }
