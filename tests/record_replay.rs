@@ -287,3 +287,101 @@ fn files_rotate_and_the_oldest_go_beyond_the_retention_limit() {
         "the last file is kept"
     );
 }
+
+/// A traffic-control centre's command is a pipeline input like any other: recorded with its
+/// time, and replayed to the same RSI and the same outputs, byte for byte.
+#[test]
+fn a_tcc_command_is_recorded_and_replayed() {
+    use roadsight::pipeline::driver::Sink;
+    use roadsight::pipeline::{Input, Pipeline, PipelineConfig};
+    use roadsight::record::{LogInfo, Recorder};
+    use roadsight::time::Timestamp;
+    let s = scenario(4.0);
+    let epoch = Timestamp::from_secs_f64(1_763_900_000.0).expect("epoch");
+    let mut pipeline =
+        Pipeline::new(PipelineConfig::from_scenario(&s, epoch), epoch).expect("pipeline");
+    let path = temp("tcc-command.mcap");
+    let info = LogInfo::new(&s, roadsight::scenario::DEFAULT, epoch, false, "serve");
+    let mut rec = Recorder::to_file(&path, info).expect("recorder");
+    let end = Timestamp::from_secs_f64(epoch.secs_f64() + 60.0).expect("end");
+    let command = format!(
+        r#"{{"version":1,"request_id":"rw-1","command":"publish_rsi","event":{{"id":"rw-7","type":"road_works","event_type":401,"end":"{end}","area":{{"centre":{{"lat_deg":{},"lon_deg":{}}},"radius_m":80}},"priority":5}}}}"#,
+        s.site.anchor.lat_deg, s.site.anchor.lon_deg
+    );
+    let mut commanded = false;
+    let mut tcc_events = 0;
+    // As the service does: every input, then what it produced.
+    let drain = |pipeline: &mut Pipeline, rec: &mut Recorder, tcc_events: &mut usize| {
+        while let Some(tx) = pipeline.poll_transmit() {
+            rec.transmit(&tx);
+        }
+        while let Some(ev) = pipeline.poll_event() {
+            if matches!(ev, roadsight::pipeline::Event::TccEvent { .. }) {
+                *tcc_events += 1;
+            }
+            rec.event(&ev);
+        }
+        rec.world(pipeline.world());
+    };
+    while let Some(now) = pipeline.poll_timeout() {
+        if now.secs_since(epoch) > 3.0 {
+            break;
+        }
+        if !commanded && now.secs_since(epoch) >= 1.0 {
+            rec.input(now, &Input::TccCommand(command.as_bytes()));
+            let (id, outcome) = pipeline.handle_tcc_command(now, command.as_bytes());
+            assert_eq!(id.as_deref(), Some("rw-1"));
+            assert!(outcome.is_ok(), "{outcome:?}");
+            commanded = true;
+            drain(&mut pipeline, &mut rec, &mut tcc_events);
+        }
+        rec.input(now, &Input::Timeout);
+        Input::Timeout.apply(&mut pipeline, now);
+        drain(&mut pipeline, &mut rec, &mut tcc_events);
+    }
+    assert!(commanded);
+    assert_eq!(tcc_events, 1, "the command is applied once");
+    rec.finish().expect("finish");
+
+    let log = Log::open(std::slice::from_ref(&path)).expect("read the log");
+    let recorded: Vec<_> = log
+        .entries
+        .iter()
+        .filter(|e| e.topic == Topic::TccCommand)
+        .collect();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].data, command.as_bytes());
+    assert!(matches!(recorded[0].input(), Some(Input::TccCommand(b)) if b == command.as_bytes()));
+    assert!(
+        count(&log, |t| t
+            == Topic::V2x(roadsight::pipeline::MessageKind::Rsi))
+            > 0,
+        "the TCC's event goes out in RSI"
+    );
+
+    let out = temp("tcc-command-replay.mcap");
+    let opts = ReplayOptions {
+        out: Some(out.clone()),
+        ..Default::default()
+    };
+    replay(&log, &opts, &mut |_, _| {}).expect("replay");
+    let replayed = Log::open(&[out]).expect("read the replay");
+    let (a, b) = (outputs(&log), outputs(&replayed));
+    let first = a.iter().zip(&b).position(|(x, y)| x != y);
+    assert!(
+        first.is_none() && a.len() == b.len(),
+        "recorded {} outputs, replayed {}; first difference at {first:?}: {:?} / {:?}",
+        a.len(),
+        b.len(),
+        first.map(|i| (
+            a[i].0,
+            a[i].1,
+            String::from_utf8_lossy(&a[i].2).into_owned()
+        )),
+        first.map(|i| (
+            b[i].0,
+            b[i].1,
+            String::from_utf8_lossy(&b[i].2).into_owned()
+        )),
+    );
+}
