@@ -3,8 +3,9 @@
 2 pedestrians and 1 cyclist, 2 cameras and 2 radars, 120 s.
 
 Vehicles follow the signal plan: one that reaches its stop line on red or yellow brakes at
-2.5 m/s² behind the queue of its lane, waits for green (plus 1.5 s per car ahead of it), and
-accelerates at 2 m/s² back to its cruise speed. Right-hand traffic. Re-run after changing
+2.5 m/s² behind the queue of its lane, waits for green (plus 1.5 s per car ahead of it; for
+the next green if it would not clear the line before red), and accelerates at 2 m/s² back to
+its cruise speed. Right-hand traffic. Re-run after changing
 anything here: `python3 tools/make_default_scenario.py > scenarios/default.toml`.
 """
 import math
@@ -103,26 +104,84 @@ def path_length(pts):
     return sum(math.dist(pts[i], pts[i + 1]) for i in range(len(pts) - 1))
 
 
-def speed_profile(v, t0, d_stop, group, queue):
-    """Breakpoints [t, v] (t since appearing) and whether the vehicle stopped."""
+def time_to_cover(v, d):
+    """Seconds from standstill to cover d metres accelerating at ACCEL up to v."""
+    d_accel = v * v / (2 * ACCEL)
+    if d <= d_accel:
+        return math.sqrt(2 * d / ACCEL)
+    return v / ACCEL + (d - d_accel) / v
+
+
+def speed_profile(v, t0, d_stop, group, queue, lane=None):
+    """Breakpoints [t, v] (t since appearing) and where the vehicle stopped (None: it did not).
+    `queue` counts the vehicles of each lane (any hashable `lane`) waiting for each green.
+    Without `lane`, one queue per signal group and no waiting for the next green: the model
+    rush_hour (tools/make_hazard_scenarios.py) was made with; it leaves out the vehicles that
+    would cross on red instead.
+
+    The n-th vehicle of a queue moves off 1.5 s after the one ahead; one that would not reach
+    its stop line before the red (0.5 s to spare) waits for the next green, moving up behind
+    those already waiting for it: vehicles here obey the signals."""
     t_arrive = t0 + d_stop / v
     light, remaining = light_at(group, t_arrive)
     if light == "green" and remaining > 2.0:
         return [[0.0, v]], None
     # Stop behind the queue of this lane for this red.
-    key = (group, next_green(group, t_arrive))
+    green = next_green(group, t_arrive)
+    key = (group, green) if lane is None else (lane, green)
     n = queue.setdefault(key, 0)
     queue[key] = n + 1
     stop_at = max(d_stop - n * GAP, 5.0)
     d_brake = v * v / (2 * BRAKE)
     t_brake = max((stop_at - d_brake) / v, 0.0)
     t_stopped = t_brake + v / BRAKE
-    t_go = max(key[1] + 1.5 * n - t0, t_stopped + 0.5)
-    points = [[0.0, v], [round(t_brake, 3), v], [round(t_stopped, 3), 0.0], [round(t_go, 3), 0.0],
+    go = green + 1.5 * n
+    creep = []
+    for _ in range(4):
+        if lane is None or light_at(group, go + time_to_cover(v, d_stop - stop_at) + 0.5)[0] != "red":
+            break
+        # Too late for this green: away at the next one, behind those already waiting for
+        # it. It moves up when this green's queue has gone (at 1 m/s², from and to a stop),
+        # and the vehicles that come for that green queue behind it.
+        _, _, _, g, y = next(x for x in GROUPS if x[0] == group)
+        cleared = green + g + y
+        green = next_green(group, green + 1.0)
+        ahead = queue.setdefault((lane, green), 0)
+        queue[(lane, green)] = ahead + 1
+        go = green + 1.5 * ahead
+        new_stop = max(d_stop - ahead * GAP, 5.0)
+        if new_stop > stop_at:
+            half = math.sqrt(new_stop - stop_at)
+            t_c = max(cleared - t0, t_stopped + 0.5, creep[-1][0] + 0.5 if creep else 0.0)
+            assert t_c + 2 * half < go - t0, "no time to move up before the next green"
+            creep += [[round(t_c, 3), 0.0], [round(t_c + half, 3), round(half, 3)],
+                      [round(t_c + 2 * half, 3), 0.0]]
+            stop_at = new_stop
+    else:
+        raise AssertionError(f"a vehicle of lane {lane} waits more than four cycles")
+    t_go = max(go - t0, (creep[-1][0] if creep else t_stopped) + 0.5)
+    points = [[0.0, v], [round(t_brake, 3), v], [round(t_stopped, 3), 0.0], *creep, [round(t_go, 3), 0.0],
               [round(t_go + v / ACCEL, 3), v]]
     # A vehicle that appears already braking has no cruise segment.
     profile = [p for i, p in enumerate(points) if i == 0 or p[0] > points[i - 1][0]]
     return profile, stop_at
+
+
+def time_at_distance(profile, d):
+    """When a vehicle with this piecewise-linear speed profile has covered d metres."""
+    covered = 0.0
+    pts = profile + [[profile[-1][0] + 1e6, profile[-1][1]]]
+    for (t1, v1), (t2, v2) in zip(pts, pts[1:]):
+        seg = (v1 + v2) / 2 * (t2 - t1)
+        if covered + seg >= d:
+            # Solve covered + v1 τ + a τ²/2 = d within this segment.
+            a = (v2 - v1) / (t2 - t1)
+            rest = d - covered
+            if abs(a) < 1e-9:
+                return t1 + rest / v1
+            return t1 + (-v1 + math.sqrt(max(v1 * v1 + 2 * a * rest, 0.0))) / a
+        covered += seg
+    return math.inf
 
 
 def fmt_pts(pts):
@@ -227,7 +286,9 @@ def main(vehicles=30, seed=SEED, crowd=0, title="The bundled default scenario: a
         v = round(rng.uniform(10.0, 14.0) if cls == "car" else rng.uniform(9.0, 11.0), 2)
         path = vehicle_path(k, lane, move)
         d_stop = FAR - STOP
-        profile, _ = speed_profile(v, start, d_stop, group_of(k, lane), queue)
+        profile, _ = speed_profile(v, start, d_stop, group_of(k, lane), queue, (k, lane))
+        crossing = start + time_at_distance(profile, d_stop + 0.5)
+        assert light_at(group_of(k, lane), crossing)[0] != "red", f"vehicle {i + 1} crosses on red"
         w("[[road_users]]")
         w(f'id = "{cls}-{i + 1}"\nclass = "{cls}"\nstart_s = {round(start, 3)}')
         w(f"path = {fmt_pts(path)}")
