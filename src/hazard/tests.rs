@@ -43,6 +43,7 @@ fn map() -> SiteMap {
             maneuvers: vec![],
             connects_to: vec![],
             speed_limit_mps: Some(14.0),
+            path_cache: Default::default(),
         }],
         ..SiteMap::default()
     }
