@@ -187,6 +187,21 @@ fn rerun_bin() -> PathBuf {
     path
 }
 
+/// Waits until the file at `path` has not grown for 2 s (at most 60 s): the viewer writes
+/// what it receives after the SDK's flush has returned.
+fn settled(path: &Path) {
+    let size = || std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let (mut last, mut since) = (size(), std::time::Instant::now());
+    while since.elapsed() < Duration::from_secs(2) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = size();
+        if now != last {
+            (last, since) = (now, std::time::Instant::now());
+        }
+    }
+}
+
 /// A rerun server without a window that saves what it receives; SIGINT makes it close the file.
 fn saving_viewer(port: u16, rrd: &Path, log: &Path) -> Child {
     let mut child = Command::new(rerun_bin())
@@ -209,7 +224,10 @@ fn a_connected_viewer_receives_every_entity() {
     let port = process::free_port();
     let mut viewer = saving_viewer(port, &rrd, &log);
     let dest = Destination::Connect(format!("127.0.0.1:{port}"));
-    log_default_scenario_and_check(&dest, &rrd, || process::stop(&mut viewer, "INT"));
+    log_default_scenario_and_check(&dest, &rrd, || {
+        settled(&rrd);
+        process::stop(&mut viewer, "INT")
+    });
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -246,6 +264,7 @@ fn a_spawned_viewer_receives_every_entity() {
     dirs.extend(std::env::split_paths(&path));
     std::env::set_var("PATH", std::env::join_paths(dirs).expect("PATH"));
     log_default_scenario_and_check(&Destination::Spawn, &rrd, || {
+        settled(&rrd);
         let pid = std::fs::read_to_string(&pid).expect("the spawned rerun wrote its pid");
         let _ = Command::new("kill").args(["-INT", pid.trim()]).status();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
