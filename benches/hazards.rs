@@ -20,26 +20,7 @@ const PEDESTRIANS: usize = 60;
 const FRAME_S: f64 = 0.1;
 
 fn object(id: u32, class: Class, p: [f64; 2], yaw: f64, speed: f64) -> WorldObject {
-    let (l, w, _) = roadsight::sensor::road_user_class(class).default_size();
-    let (s, c) = yaw.sin_cos();
-    WorldObject {
-        id,
-        class,
-        east_m: p[0],
-        north_m: p[1],
-        vel_east_mps: speed * c,
-        vel_north_mps: speed * s,
-        yaw_rad: yaw,
-        length_m: l,
-        width_m: w,
-        pos_std_m: 0.3,
-        speed_std_mps: 0.3,
-        state_cov: [[0.0; 4]; 4],
-        age_s: 5.0,
-        seen_by: 0b1,
-        class_probability: 0.9,
-        heading_std_rad: 0.05,
-    }
+    WorldObject::well_tracked(id, class, p, yaw, speed)
 }
 
 /// Vehicles spread evenly over every lane (a truck or bus now and then), pedestrians

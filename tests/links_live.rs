@@ -60,8 +60,9 @@ name = "rsu-ifm"
 address = "{ifm}"
 format = "ifm"
 tx_channel = 172
-psid = {{ rsm = 0xE0000016, spat = 0x8002, map = 0xE0000017, rsi = 0x8003 }}
+psid = {{ rsm = 0x8010, spat = 0x8002, map = 0xE0000017, rsi = 0x8003 }}
 priority = {{ spat = 5 }}
+type = {{ rsm = "TEST00" }}
 
 [[links.rsu]]
 name = "rsu-dead"
@@ -271,7 +272,7 @@ fn serve_sends_to_rsus_reads_bsms_and_reports_health() {
         assert_eq!(r.version, "0.7");
         let kind = frame_kind(&decode_frame(&r.payload).expect("payload decodes"));
         let (ty, psid, prio) = match kind {
-            "rsmFrame" => ("RSM", "0xE0000016", 6),
+            "rsmFrame" => ("TEST00", "0x8010", 6),
             "spatFrame" => ("SPAT", "0x8002", 5),
             "mapFrame" => ("MAP", "0xE0000017", 6),
             _ => ("RSI", "0x8003", 7),

@@ -87,6 +87,40 @@ fn a_recorded_run_replays_to_the_same_outputs_byte_for_byte() {
     assert_eq!(outputs(&replayed), outputs(&log));
     let report = diff(&log, &replayed, &DiffOptions::default());
     assert!(report.equal, "{report}");
+
+    // Recording is a tap: the same run unrecorded sends the same messages at the same times.
+    let mut sent = Sent(Vec::new());
+    roadsight::replay::run_tapped(&s, "default", &RunOptions::default(), Some(&mut sent))
+        .expect("unrecorded run");
+    let logged: Vec<(i64, Vec<u8>)> = log
+        .entries
+        .iter()
+        .filter(|e| matches!(e.topic, Topic::V2x(_)))
+        .map(|e| (e.time.micros(), e.data.clone()))
+        .collect();
+    assert!(logged.len() > 800, "{} messages logged", logged.len());
+    assert!(
+        sent.0 == logged,
+        "an unrecorded run sent other messages than the recorded one"
+    );
+}
+
+/// Every message a run sends, with its time.
+struct Sent(Vec<(i64, Vec<u8>)>);
+
+impl roadsight::pipeline::driver::Sink for Sent {
+    fn transmit(&mut self, tx: &roadsight::pipeline::Transmit) {
+        self.0.push((tx.time.micros(), tx.bytes.clone()));
+    }
+}
+
+impl roadsight::pipeline::driver::Tap for Sent {
+    fn after_step(
+        &mut self,
+        _: roadsight::time::Timestamp,
+        _: &roadsight::pipeline::driver::ScenarioDriver,
+    ) {
+    }
 }
 
 #[test]

@@ -359,6 +359,10 @@ fn bad_links_are_named() {
         "site.toml: links.rsu[0].priority.spat: 9 is not 0..=7"
     );
     assert_eq!(
+        error(&with_link("type = { rsm = \"RSM\\nPSID=1\" }")),
+        "site.toml: links.rsu[0].type.rsm: \"RSM\\nPSID=1\" is not 1 to 16 letters, digits or '_'"
+    );
+    assert_eq!(
         error(&with_link("queue = 0")),
         "site.toml: links.rsu[0].queue: 0 is not within 1..=65536"
     );

@@ -636,16 +636,6 @@ fn password_and_acl_are_honoured() {
             &qdir,
             "username = \"test-site\"\npassword = \"nope\"",
         );
-        let registry = LinkRegistry::default();
-        let link = MqttLink::spawn(&wrong, &registry).expect("link");
-        for i in 0..5 {
-            link.offer(event(i));
-        }
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        let snap = registry.snapshot()[0].clone();
-        assert!(!snap.up);
-        assert!(snap.last_error.is_some_and(|e| !e.is_empty()));
-        link.close().await;
         // Right password (from a file): the queued events go through.
         let pw = dir.join("site.pw");
         std::fs::write(&pw, "s3cret\n").expect("pw");
@@ -657,15 +647,7 @@ fn password_and_acl_are_honoured() {
                 pw.display().to_string()
             ),
         );
-        let registry = LinkRegistry::default();
-        let link = MqttLink::spawn(&right, &registry).expect("link");
-        for i in 5..10 {
-            link.offer(event(i));
-        }
-        let mut got = Vec::new();
-        sub.collect(10.0, &mut got, |g| g.len() >= 10).await;
-        let seqs: Vec<u64> = got.iter().map(|(_, p)| seq_of(p)).collect();
-        assert_in_order_without_loss(&seqs, 10);
+        refused_then_delivered(&mut sub, &wrong, &right).await;
         // The site may not publish commands to itself (only the TCC may): the broker refuses
         // the subscription-side effect silently, so check with the site's own credentials.
         let mut site_sub = Subscriber::connect(
@@ -683,7 +665,6 @@ fn password_and_acl_are_honoured() {
         let mut peek = Vec::new();
         site_sub.collect(1.0, &mut peek, |g| !g.is_empty()).await;
         assert!(peek.is_empty(), "the ACL let the site command itself");
-        link.close().await;
     });
     let _ = std::fs::remove_dir_all(&qdir);
     let _ = std::fs::remove_dir_all(&dir);
@@ -787,6 +768,33 @@ fn tcc_event_is_on_air_exactly_in_its_window() {
     );
 }
 
+/// With `wrong` settings the link stays down, says why and keeps the five events it was
+/// given; with `right` ones (the same queue directory) those and five more reach `sub`, in
+/// order, and the link is up.
+async fn refused_then_delivered(sub: &mut Subscriber, wrong: &TccConfig, right: &TccConfig) {
+    let registry = LinkRegistry::default();
+    let link = MqttLink::spawn(wrong, &registry).expect("link");
+    for i in 0..5 {
+        link.offer(event(i));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let snap = registry.snapshot()[0].clone();
+    assert!(!snap.up, "connected with the wrong settings");
+    assert!(snap.last_error.is_some_and(|e| !e.is_empty()));
+    link.close().await;
+    let registry = LinkRegistry::default();
+    let link = MqttLink::spawn(right, &registry).expect("link");
+    for i in 5..10 {
+        link.offer(event(i));
+    }
+    let mut got = Vec::new();
+    sub.collect(10.0, &mut got, |g| g.len() >= 10).await;
+    let seqs: Vec<u64> = got.iter().map(|(_, p)| seq_of(p)).collect();
+    assert_in_order_without_loss(&seqs, 10);
+    assert!(registry.snapshot()[0].up);
+    link.close().await;
+}
+
 /// `mqtts://` with the broker's CA and a password: the feed goes through TLS; with a CA that
 /// did not sign the broker's certificate the link stays down, says why, and loses nothing.
 #[cfg(feature = "tcc-tls")]
@@ -839,45 +847,17 @@ fn tls_with_password_to_the_broker() {
             Some(("test-site", "s3cret")),
         )
         .await;
-        // A CA that did not sign the broker's certificate: refused, named, kept.
-        let wrong = tcc_config(
-            &url,
-            &qdir,
-            &format!(
+        let with_ca = |ca: &Path| {
+            let extra = format!(
                 "username = \"test-site\"\npassword = \"s3cret\"\ntls_ca = {:?}",
-                p.stranger_cert.display().to_string()
-            ),
-        );
-        let registry = LinkRegistry::default();
-        let link = MqttLink::spawn(&wrong, &registry).expect("link");
-        for i in 0..5 {
-            link.offer(event(i));
-        }
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        let snap = registry.snapshot()[0].clone();
-        assert!(!snap.up, "connected through TLS with the wrong CA");
-        assert!(snap.last_error.is_some_and(|e| !e.is_empty()));
-        link.close().await;
-        // The right CA: the five kept and five more arrive, in order.
-        let right = tcc_config(
-            &url,
-            &qdir,
-            &format!(
-                "username = \"test-site\"\npassword = \"s3cret\"\ntls_ca = {:?}",
-                p.ca.display().to_string()
-            ),
-        );
-        let registry = LinkRegistry::default();
-        let link = MqttLink::spawn(&right, &registry).expect("link");
-        for i in 5..10 {
-            link.offer(event(i));
-        }
-        let mut got = Vec::new();
-        sub.collect(10.0, &mut got, |g| g.len() >= 10).await;
-        let seqs: Vec<u64> = got.iter().map(|(_, p)| seq_of(p)).collect();
-        assert_in_order_without_loss(&seqs, 10);
-        assert!(registry.snapshot()[0].up);
-        link.close().await;
+                ca.display().to_string()
+            );
+            tcc_config(&url, &qdir, &extra)
+        };
+        // A CA that did not sign the broker's certificate: refused, named, kept; then the
+        // right CA.
+        let (wrong, right) = (with_ca(&p.stranger_cert), with_ca(&p.ca));
+        refused_then_delivered(&mut sub, &wrong, &right).await;
     });
     let _ = std::fs::remove_dir_all(&qdir);
     let _ = std::fs::remove_dir_all(&dir);

@@ -9,24 +9,11 @@ fn t0() -> Timestamp {
 }
 
 fn obj(id: u32, class: Class, p: [f64; 2], v: [f64; 2]) -> WorldObject {
-    let (l, w, _) = crate::sensor::road_user_class(class).default_size();
     WorldObject {
-        id,
-        class,
-        east_m: p[0],
-        north_m: p[1],
         vel_east_mps: v[0],
         vel_north_mps: v[1],
-        yaw_rad: v[1].atan2(v[0]),
-        length_m: l,
-        width_m: w,
-        pos_std_m: 0.3,
-        speed_std_mps: 0.3,
-        state_cov: [[0.0; 4]; 4],
-        age_s: 5.0,
         seen_by: 0b101,
-        class_probability: 0.9,
-        heading_std_rad: 0.05,
+        ..WorldObject::well_tracked(id, class, p, v[1].atan2(v[0]), 0.0)
     }
 }
 
@@ -43,6 +30,7 @@ fn map() -> SiteMap {
             maneuvers: vec![],
             connects_to: vec![],
             speed_limit_mps: Some(14.0),
+            path_cache: Default::default(),
         }],
         ..SiteMap::default()
     }

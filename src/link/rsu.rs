@@ -22,7 +22,7 @@ pub fn datagram(spec: &RsuLinkSpec, tx: &Transmit, out: &mut Vec<u8>) {
         RsuFormat::Uper => out.extend_from_slice(&tx.bytes),
         RsuFormat::Ifm => ifm::encode(
             &ifm::Envelope {
-                msg_type: tx.kind.name(),
+                msg_type: spec.type_of(tx.kind),
                 // Checked at load: every kind an IFM link sends has its PSID.
                 psid: spec.psid.get(tx.kind).unwrap_or(0),
                 priority: spec.priority_of(tx.kind),

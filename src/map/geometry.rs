@@ -108,6 +108,8 @@ pub fn line_of_sight_blocked<'a>(
 pub struct PathPoint {
     pub position: [f64; 2],
     pub yaw_rad: f64,
+    /// `yaw_rad.sin_cos()`, kept with the path.
+    pub yaw_sin_cos: (f64, f64),
 }
 
 /// Where a point lies relative to a path.
@@ -130,6 +132,9 @@ pub struct Projection {
 pub struct Polyline {
     points: Vec<[f64; 2]>,
     stations_m: Vec<f64>,
+    /// Per segment: its yaw and that yaw's sine and cosine, computed once: the hazard
+    /// detectors sample paths many thousand times a second.
+    yaws: Vec<(f64, (f64, f64))>,
 }
 
 impl Polyline {
@@ -153,9 +158,17 @@ impl Polyline {
             }
             pts.push(p);
         }
+        let yaws = pts
+            .windows(2)
+            .map(|w| {
+                let yaw = (w[1][1] - w[0][1]).atan2(w[1][0] - w[0][0]);
+                (yaw, yaw.sin_cos())
+            })
+            .collect();
         (pts.len() >= 2).then_some(Self {
             points: pts,
             stations_m: stations,
+            yaws,
         })
     }
 
@@ -168,8 +181,7 @@ impl Polyline {
     }
 
     fn segment_yaw(&self, i: usize) -> f64 {
-        let (a, b) = (self.points[i], self.points[i + 1]);
-        (b[1] - a[1]).atan2(b[0] - a[0])
+        self.yaws[i].0
     }
 
     /// The point and direction at `station_m` (clamped to the path).
@@ -184,7 +196,8 @@ impl Polyline {
         let t = ((s - self.stations_m[i]) / seg).clamp(0.0, 1.0);
         PathPoint {
             position: [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])],
-            yaw_rad: self.segment_yaw(i),
+            yaw_rad: self.yaws[i].0,
+            yaw_sin_cos: self.yaws[i].1,
         }
     }
 

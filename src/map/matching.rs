@@ -88,6 +88,10 @@ struct Candidate {
     path: MatchedPath,
     line: Polyline,
     half_width_m: f64,
+    /// `[min east, min north, max east, max north]` of the points it can contain: its
+    /// line's bounding box grown by the half-width and both tolerances. Most candidates are
+    /// ruled out by this box before any projection.
+    reach: [f64; 4],
 }
 
 #[derive(Debug, Clone, Default)]
@@ -105,6 +109,8 @@ pub struct MapMatcher {
     params: MatchParams,
     candidates: Vec<Candidate>,
     tracks: BTreeMap<u64, TrackState>,
+    /// Scratch of `match_track`: the candidates that contain the track.
+    fits: Vec<(usize, f64, MapMatch)>,
 }
 
 impl MapMatcher {
@@ -114,14 +120,16 @@ impl MapMatcher {
             .iter()
             .filter_map(|l| {
                 Some(Candidate {
+                    reach: [0.0; 4],
                     path: MatchedPath::Lane(l.id),
-                    line: l.path()?,
+                    line: l.path()?.clone(),
                     half_width_m: l.width_m / 2.0,
                 })
             })
             .collect();
         candidates.extend(map.connections.iter().filter_map(|c| {
             Some(Candidate {
+                reach: [0.0; 4],
                 path: MatchedPath::Connection {
                     from: c.from,
                     to: c.to,
@@ -130,10 +138,31 @@ impl MapMatcher {
                 half_width_m: map.lane(c.from)?.width_m / 2.0,
             })
         }));
+        for c in &mut candidates {
+            let grow = c.half_width_m
+                + params.keep_tolerance_m.max(params.tolerance_m)
+                + params.tolerance_m;
+            let mut r = [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ];
+            for p in c.line.points() {
+                r = [
+                    r[0].min(p[0]),
+                    r[1].min(p[1]),
+                    r[2].max(p[0]),
+                    r[3].max(p[1]),
+                ];
+            }
+            c.reach = [r[0] - grow, r[1] - grow, r[2] + grow, r[3] + grow];
+        }
         Self {
             params,
             candidates,
             tracks: BTreeMap::new(),
+            fits: Vec::new(),
         }
     }
 
@@ -156,6 +185,10 @@ impl MapMatcher {
     /// Score (lower is better) and projection of a track on a candidate, if it contains it.
     fn fit(&self, c: &Candidate, t: &TrackInput, current: bool) -> Option<(f64, MapMatch)> {
         let p = &self.params;
+        let [x, y] = t.position;
+        if x < c.reach[0] || y < c.reach[1] || x > c.reach[2] || y > c.reach[3] {
+            return None;
+        }
         let pr = c.line.project(t.position);
         let side = if current {
             p.keep_tolerance_m
@@ -186,15 +219,12 @@ impl MapMatcher {
     /// Matches one track at `now`, updating its state.
     pub fn match_track(&mut self, now: Timestamp, t: &TrackInput) -> Option<MapMatch> {
         let mut st = self.tracks.remove(&t.id).unwrap_or_default();
-        let fits: Vec<(usize, f64, MapMatch)> = self
-            .candidates
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
-                self.fit(c, t, st.current == Some(i))
-                    .map(|(s, m)| (i, s, m))
-            })
-            .collect();
+        let mut fits = std::mem::take(&mut self.fits);
+        fits.clear();
+        fits.extend(self.candidates.iter().enumerate().filter_map(|(i, c)| {
+            self.fit(c, t, st.current == Some(i))
+                .map(|(s, m)| (i, s, m))
+        }));
         st.last_seen = now;
         let current = st.current.and_then(|c| fits.iter().find(|f| f.0 == c));
         let chosen = match current {
@@ -246,6 +276,7 @@ impl MapMatcher {
         st.current = chosen;
         let out = chosen.and_then(|c| fits.iter().find(|f| f.0 == c).map(|f| f.2));
         self.tracks.insert(t.id, st);
+        self.fits = fits;
         out
     }
 

@@ -29,6 +29,9 @@ pub struct Lane {
     /// The shorthand list of egress lanes; [`SiteMap::connections`] holds every connection.
     pub connects_to: Vec<u8>,
     pub speed_limit_mps: Option<f64>,
+    /// `centreline` as a path, made on first use: the hazard detectors ask for it for every
+    /// road user at every cycle. `centreline` does not change once a lane is built.
+    pub(crate) path_cache: std::sync::OnceLock<Option<Polyline>>,
 }
 
 impl Lane {
@@ -60,8 +63,10 @@ impl Lane {
     }
 
     /// The centreline as a path with stations (`None` only for an unchecked, degenerate lane).
-    pub fn path(&self) -> Option<Polyline> {
-        Polyline::new(&self.centreline)
+    pub fn path(&self) -> Option<&Polyline> {
+        self.path_cache
+            .get_or_init(|| Polyline::new(&self.centreline))
+            .as_ref()
     }
 }
 
@@ -207,8 +212,8 @@ impl SiteMap {
         let b = self.lane(c.to)?.path()?;
         let mid = Polyline::new(&c.connector);
         Some(match mid {
-            Some(mid) => a.join(&mid).join(&b),
-            None => a.join(&b),
+            Some(mid) => a.join(&mid).join(b),
+            None => a.join(b),
         })
     }
 
@@ -253,6 +258,7 @@ impl From<&LaneSpec> for Lane {
             maneuvers: s.maneuvers.clone(),
             connects_to: s.connects_to.clone(),
             speed_limit_mps: s.speed_limit_mps,
+            path_cache: Default::default(),
         }
     }
 }

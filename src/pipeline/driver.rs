@@ -112,6 +112,11 @@ impl Evaluation {
     }
 }
 
+/// Runs a scenario's simulated sensors into the pipeline. Their frames reach it in the
+/// sensors' wire form (what `roadsight simulate` sends), through the ingest a live site's
+/// datagrams take, so a run, its recording and a replay of that recording give the same
+/// outputs: a tap never changes them. The wire formats round (millisecond stamps, CAN
+/// resolutions) as real sensors do.
 pub struct ScenarioDriver {
     sims: SimSensors,
     pipeline: Pipeline,
@@ -125,7 +130,7 @@ pub struct ScenarioDriver {
     evaluate: bool,
     hazard_scorer: crate::eval::hazards::HazardScorer,
     duration_s: f64,
-    wire: Option<Wire>,
+    wire: Wire,
 }
 
 /// What encoding the simulated frames into their wire form needs.
@@ -165,21 +170,12 @@ impl ScenarioDriver {
             evaluate: true,
             hazard_scorer: crate::eval::hazards::HazardScorer::new(labels(s)),
             duration_s: s.run.duration_s,
-            wire: None,
+            wire: Wire {
+                scenario: s.clone(),
+                cycles: vec![0; s.sensors.len()],
+                epoch_unix_s: epoch.micros() as f64 / 1e6,
+            },
         })
-    }
-
-    /// Feeds the simulated frames to the pipeline in their sensors' wire form (what
-    /// `roadsight simulate` sends) through [`Pipeline::handle_datagram`], so that a recording
-    /// of the run replays like a live log. The wire formats round (millisecond stamps, CAN
-    /// resolutions), so the outputs differ slightly from a run fed the frames directly.
-    pub fn wire_inputs(mut self, s: &Scenario) -> Self {
-        self.wire = Some(Wire {
-            scenario: s.clone(),
-            cycles: vec![0; s.sensors.len()],
-            epoch_unix_s: self.epoch.micros() as f64 / 1e6,
-        });
-        self
     }
 
     /// Stops measuring against the ground truth (for timing the pipeline alone).
@@ -244,28 +240,21 @@ impl ScenarioDriver {
                 SimStep::Captured => continue,
                 SimStep::Delivered(frame) => {
                     sink.raw_frame(&frame);
-                    match &mut self.wire {
-                        Some(w) => {
-                            let i = usize::from(frame.sensor);
-                            let cycle = w.cycles.get(i).copied().unwrap_or(0);
-                            for d in crate::sensor::sim::datagrams(
-                                &w.scenario,
-                                &frame,
-                                w.epoch_unix_s,
-                                cycle,
-                            ) {
-                                let input = Input::Datagram {
-                                    sensor: frame.sensor,
-                                    bytes: &d,
-                                };
-                                sink.input(next, &input);
-                                input.apply(&mut self.pipeline, next);
-                            }
-                            if let Some(c) = w.cycles.get_mut(i) {
-                                *c += 1;
-                            }
-                        }
-                        None => self.pipeline.handle_raw(next, &frame),
+                    let w = &mut self.wire;
+                    let i = usize::from(frame.sensor);
+                    let cycle = w.cycles.get(i).copied().unwrap_or(0);
+                    for d in
+                        crate::sensor::sim::datagrams(&w.scenario, &frame, w.epoch_unix_s, cycle)
+                    {
+                        let input = Input::Datagram {
+                            sensor: frame.sensor,
+                            bytes: &d,
+                        };
+                        sink.input(next, &input);
+                        input.apply(&mut self.pipeline, next);
+                    }
+                    if let Some(c) = w.cycles.get_mut(i) {
+                        *c += 1;
                     }
                 }
                 SimStep::Idle => {

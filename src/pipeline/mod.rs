@@ -14,7 +14,7 @@ pub use input::Input;
 
 use crate::fusion::{ConfigError, Status as TrackStatus, Tracker, TrackerConfig};
 use crate::map::SiteMap;
-use crate::scenario::{Rates, Scenario};
+use crate::scenario::{Rates, RsmTrigger, Scenario};
 use crate::sensor::camera::CameraError;
 use crate::sensor::ingest::{Fault, Ingest};
 use crate::sensor::{Coverage, RawFrame, SensorFrame};
@@ -277,6 +277,9 @@ pub struct Pipeline {
     last_processed_s: f64,
     next_due: [Option<Timestamp>; 3],
     periods_us: [i64; 3],
+    /// The shortest gap between RSMs built on fused frames (`rsm_max_hz`), 0 for none.
+    rsm_min_gap_us: i64,
+    last_rsm: Option<Timestamp>,
     msg_cnt: [u32; 4],
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
@@ -324,6 +327,7 @@ impl Pipeline {
             period(cfg.rates.map_hz),
         ];
         let next_due = periods_us.map(|p| (p > 0).then_some(epoch));
+        let rsm_min_gap_us = cfg.rates.rsm_max_hz.map_or(0, period);
         Ok(Self {
             tracker: Tracker::new(cfg.tracker.clone())?,
             ingest,
@@ -336,6 +340,8 @@ impl Pipeline {
             last_processed_s: f64::NEG_INFINITY,
             next_due,
             periods_us,
+            rsm_min_gap_us,
+            last_rsm: None,
             msg_cnt: [0; 4],
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -595,6 +601,7 @@ impl Pipeline {
         let n = self
             .pending
             .partition_point(|f| self.release_time(f) <= now);
+        let mut fused = false;
         for f in self.pending.drain(..n) {
             let late_s = self.last_processed_s - f.capture_s;
             let coverage = self.cfg.coverage.get(usize::from(f.sensor)).copied();
@@ -603,7 +610,10 @@ impl Pipeline {
                 .tracker
                 .process_in_view(f.capture_s, &f.detections, in_view)
             {
-                Ok(scan) => self.stats.unusable_detections += scan.unusable as u64,
+                Ok(scan) => {
+                    self.stats.unusable_detections += scan.unusable as u64;
+                    fused = true;
+                }
                 Err(e) => {
                     self.stats.rejected_frames += 1;
                     self.events.push_back(Event::FrameRejected {
@@ -625,6 +635,28 @@ impl Pipeline {
             self.last_processed_s = self.last_processed_s.max(f.capture_s);
         }
         self.track_lifecycle(now);
+        if fused && self.cfg.rates.rsm_trigger == RsmTrigger::Frame {
+            self.rsm_on_frame(now);
+        }
+    }
+
+    /// With `rsm_trigger = "frame"`: the RSM goes out now, with what was just fused, unless
+    /// `rsm_max_hz` says it is too soon; then it goes out at the first allowed instant. The
+    /// `rsm_hz` timer restarts from each RSM, so it only fills silences.
+    fn rsm_on_frame(&mut self, now: Timestamp) {
+        let k = MessageKind::Rsm as usize;
+        if self.periods_us[k] == 0 {
+            return;
+        }
+        let allowed = self.last_rsm.map_or(now, |t| {
+            Timestamp::from_micros(t.micros() + self.rsm_min_gap_us)
+        });
+        if allowed <= now {
+            self.emit(MessageKind::Rsm, now);
+            self.next_due[k] = Some(Timestamp::from_micros(now.micros() + self.periods_us[k]));
+        } else {
+            self.next_due[k] = self.next_due[k].map(|d| d.min(allowed));
+        }
     }
 
     fn track_lifecycle(&mut self, now: Timestamp) {
@@ -850,6 +882,7 @@ impl Pipeline {
         let msgs: Vec<CnMessage> = match kind {
             MessageKind::Rsi => Vec::new(),
             MessageKind::Rsm => {
+                self.last_rsm = Some(now);
                 self.update_world(now);
                 self.evaluate_hazards(now);
                 let parts = compose::rsm(&self.cfg.site, &self.world, self.msg_cnt[k]).split();

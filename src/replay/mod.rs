@@ -115,10 +115,7 @@ pub fn run_tapped<T: Tap>(
         driver.tap_detections();
     }
     let mut rec = match &opts.record {
-        Some(r) => {
-            driver = driver.wire_inputs(s);
-            Some(r.open(s, start, false, "run")?)
-        }
+        Some(r) => Some(r.open(s, start, false, "run")?),
         None => None,
     };
     let wall = std::time::Instant::now();

@@ -10,8 +10,9 @@
 //! event_queue = 256                    # events (RSI): kept, dropped (counted) past this
 //! tx_mode = "cont"                     # IFM TxMode: "cont" or "alt"
 //! tx_channel = 183
-//! psid = { rsm = 0xE0000016, spat = 0x8002, map = 0xE0000017, rsi = 0x8003 }
+//! psid = { rsm = 0x8010, spat = 0x8002, map = 0xE0000017, rsi = 0x8003 }
 //! priority = { rsi = 7 }
+//! type = { rsm = "TEST00", rsi = "TEST01" }  # IFM Type line; default the kind's name
 //!
 //! [metrics]
 //! listen = "127.0.0.1:9464"
@@ -61,14 +62,20 @@ pub struct PerKind<T> {
     pub rsi: Option<T>,
 }
 
+impl<T> PerKind<T> {
+    pub fn get_ref(&self, k: MessageKind) -> Option<&T> {
+        match k {
+            MessageKind::Rsm => self.rsm.as_ref(),
+            MessageKind::Spat => self.spat.as_ref(),
+            MessageKind::Map => self.map.as_ref(),
+            MessageKind::Rsi => self.rsi.as_ref(),
+        }
+    }
+}
+
 impl<T: Copy> PerKind<T> {
     pub fn get(&self, k: MessageKind) -> Option<T> {
-        match k {
-            MessageKind::Rsm => self.rsm,
-            MessageKind::Spat => self.spat,
-            MessageKind::Map => self.map,
-            MessageKind::Rsi => self.rsi,
-        }
+        self.get_ref(k).copied()
     }
 }
 
@@ -98,6 +105,10 @@ pub struct RsuLinkSpec {
     /// IFM: priority 0..=7 per message kind; default 7 for RSI, 6 for the others.
     #[serde(default)]
     pub priority: PerKind<u8>,
+    /// IFM: the `Type` line per message kind; default the kind's name (`RSM`, `SPAT`, `MAP`,
+    /// `RSI`). Some RSUs take only J2735 names and `TEST00`..`TEST15` (docs/links.md).
+    #[serde(default, rename = "type")]
+    pub ifm_type: PerKind<String>,
     #[serde(default)]
     pub tx_mode: TxMode,
     /// IFM: the radio channel (DSRC 172..=184, C-V2X 183 by convention).
@@ -133,6 +144,11 @@ impl RsuLinkSpec {
         self.priority
             .get(k)
             .unwrap_or(if k == MessageKind::Rsi { 7 } else { 6 })
+    }
+
+    /// The IFM `Type` of a kind: configured, or the kind's name.
+    pub fn type_of(&self, k: MessageKind) -> &str {
+        self.ifm_type.get_ref(k).map_or(k.name(), String::as_str)
     }
 }
 
@@ -191,6 +207,16 @@ pub fn check(links: &LinksSpec, metrics: &MetricsSpec) -> Result<(), (String, St
             if let Some(p) = l.priority.get(kind) {
                 if p > 7 {
                     return Err((k(&format!("priority.{name}")), format!("{p} is not 0..=7")));
+                }
+            }
+            if let Some(t) = l.ifm_type.get_ref(kind) {
+                let ok = (1..=16).contains(&t.len())
+                    && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                if !ok {
+                    return Err((
+                        k(&format!("type.{name}")),
+                        format!("{t:?} is not 1 to 16 letters, digits or '_'"),
+                    ));
                 }
             }
             if let Some(p) = l.psid.get(kind) {

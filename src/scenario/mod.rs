@@ -127,6 +127,25 @@ pub struct Rates {
     pub spat_hz: f64,
     #[serde(default = "one")]
     pub map_hz: f64,
+    /// When an RSM is built: on the `rsm_hz` clock, or as soon as each sensor frame is fused.
+    #[serde(default)]
+    pub rsm_trigger: RsmTrigger,
+    /// With `rsm_trigger = "frame"`: at most this many RSMs per second; a frame fused sooner
+    /// waits for the next allowed instant. Absent: one RSM per fused frame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rsm_max_hz: Option<f64>,
+}
+
+/// What starts an RSM (and the hazard evaluation and RSI that go with it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RsmTrigger {
+    /// Every 1/`rsm_hz`: a steady rate, but a detection waits up to one period to leave.
+    #[default]
+    Timer,
+    /// After each fused sensor frame, so a detection leaves as soon as it is fused; `rsm_hz`
+    /// becomes the floor (an RSM still goes out after 1/`rsm_hz` without frames).
+    Frame,
 }
 
 fn ten() -> f64 {
@@ -142,6 +161,8 @@ impl Default for Rates {
             rsm_hz: 10.0,
             spat_hz: 10.0,
             map_hz: 1.0,
+            rsm_trigger: RsmTrigger::Timer,
+            rsm_max_hz: None,
         }
     }
 }
@@ -703,6 +724,18 @@ impl Scenario {
             non_negative(k, v)?;
             if v > 100.0 {
                 return fail(k, "more than 100 Hz");
+            }
+        }
+        if let Some(v) = self.messages.rsm_max_hz {
+            positive("messages.rsm_max_hz", v)?;
+            if v > 100.0 {
+                return fail("messages.rsm_max_hz", "more than 100 Hz");
+            }
+            if self.messages.rsm_trigger == RsmTrigger::Timer {
+                return fail(
+                    "messages.rsm_max_hz",
+                    "only applies with rsm_trigger = \"frame\" (the timer already sets the rate)",
+                );
             }
         }
         for (i, a) in self.output.udp.iter().enumerate() {

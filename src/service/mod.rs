@@ -262,10 +262,7 @@ pub async fn serve_with_endpoints(
             let metrics_task = start_metrics(bind_metrics(s)?, &status, &registry)?;
             let mut driver = ScenarioDriver::new(s, epoch)?.without_evaluation();
             let mut rec = match &opts.record {
-                Some(r) => {
-                    driver = driver.wire_inputs(s);
-                    Some(r.open(s, epoch, false, "serve")?)
-                }
+                Some(r) => Some(r.open(s, epoch, false, "serve")?),
                 None => None,
             };
             let mut sink = out.sink();

@@ -77,13 +77,15 @@ pub enum IfmError {
     Hex(String),
 }
 
-/// Whether a datagram looks like an IFM (rather than raw UPER): it starts with `Version=`.
+/// Whether a datagram looks like an IFM (rather than raw UPER): it starts with `Version=`
+/// after any blank space (senders that build it from an indented template leave some).
 pub fn looks_like(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"Version=")
+    bytes.trim_ascii_start().starts_with(b"Version=")
 }
 
-/// Reads an IFM. Lines end in `\n` or `\r\n`; keys are matched exactly; unknown keys are
-/// skipped (vendors add their own).
+/// Reads an IFM. Lines end in `\n` or `\r\n`; blank lines and the blank space around keys
+/// and values are ignored; the first other line must be `Version`; keys are matched
+/// exactly; unknown keys are skipped (vendors add their own); hex in either case.
 pub fn decode(bytes: &[u8]) -> Result<Received, IfmError> {
     if bytes.len() > MAX_DATAGRAM {
         return Err(IfmError::TooLarge(bytes.len()));
@@ -91,9 +93,10 @@ pub fn decode(bytes: &[u8]) -> Result<Received, IfmError> {
     let text = std::str::from_utf8(bytes).map_err(|e| IfmError::NotText(e.valid_up_to()))?;
     let mut version = None;
     let (mut msg_type, mut psid, mut payload) = (None, None, None);
+    let mut first = true;
     for (i, line) in text.lines().enumerate() {
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() {
+        let line = line.trim();
+        if line.is_empty() {
             continue;
         }
         let Some((key, value)) = line.split_once('=') else {
@@ -104,12 +107,13 @@ pub fn decode(bytes: &[u8]) -> Result<Received, IfmError> {
         };
         let value = value.trim();
         match key.trim() {
-            "Version" if i == 0 => version = Some(value.to_string()),
+            "Version" if first => version = Some(value.to_string()),
             "Type" => msg_type = Some(value.to_string()),
             "PSID" => psid = Some(value.to_string()),
             "Payload" => payload = Some(unhex(value)?),
             _ => {}
         }
+        first = false;
     }
     Ok(Received {
         version: version.ok_or(IfmError::NoVersion)?,
@@ -174,9 +178,29 @@ mod tests {
         assert_eq!(decode(crlf.as_bytes()).unwrap().payload, vec![1, 2, 250]);
     }
 
+    /// As V2X Hub's SpatPlugin test feeds it: a leading blank line, indented lines, the
+    /// payload in lower case.
+    #[test]
+    fn reads_an_indented_envelope_with_lower_case_hex() {
+        let text = "\n            Version=0.7\n            Type=SPAT\n            PSID=0x8002\n            \
+                    Priority=7\n            TxMode=CONT\n            TxChannel=172\n            \
+                    TxInterval=0\n            DeliveryStart=\n            DeliveryStop=\n            \
+                    Signature=False\n            Encryption=False\n            Payload=00ab3c\n";
+        assert!(looks_like(text.as_bytes()));
+        let r = decode(text.as_bytes()).unwrap();
+        assert_eq!(r.version, "0.7");
+        assert_eq!(r.msg_type.as_deref(), Some("SPAT"));
+        assert_eq!(r.payload, vec![0x00, 0xAB, 0x3C]);
+    }
+
     #[test]
     fn refuses_what_is_not_an_ifm() {
         assert_eq!(decode(b"Type=BSM\nPayload=00\n"), Err(IfmError::NoVersion));
+        assert_eq!(
+            decode(b"Type=BSM\nVersion=0.7\nPayload=00\n"),
+            Err(IfmError::NoVersion),
+            "Version must come first"
+        );
         assert_eq!(decode(b"Version=0.7\nType=BSM\n"), Err(IfmError::NoPayload));
         assert!(matches!(
             decode(b"Version=0.7\nPayload=0G\n"),

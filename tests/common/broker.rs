@@ -4,10 +4,13 @@
 //! broken set-up, never a reason to pass.
 #![allow(dead_code)]
 
-use std::net::{TcpListener, TcpStream};
+#[path = "process.rs"]
+mod process;
+
+pub use process::free_port;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub struct Broker {
     pub port: u16,
@@ -38,11 +41,6 @@ pub fn mosquitto_bin() -> PathBuf {
             std::env::var("CI").unwrap_or_default()
         ),
     }
-}
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    l.local_addr().expect("local addr").port()
 }
 
 impl Broker {
@@ -98,49 +96,28 @@ impl Broker {
     /// Starts the broker (again) on the same port, and waits until it accepts connections.
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "broker already running");
-        let child = Command::new(mosquitto_bin())
+        let mut child = Command::new(mosquitto_bin())
             .arg("-c")
             .arg(&self.conf)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start mosquitto");
+        let dir = self.dir.clone();
+        process::wait_listening(
+            &mut child,
+            self.port,
+            "mosquitto",
+            Duration::from_secs(10),
+            || std::fs::read_to_string(dir.join("mosquitto.log")).unwrap_or_default(),
+        );
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if let Some(c) = self.child.as_mut() {
-                if let Ok(Some(status)) = c.try_wait() {
-                    let log =
-                        std::fs::read_to_string(self.dir.join("mosquitto.log")).unwrap_or_default();
-                    panic!("mosquitto exited ({status}): {log}");
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mosquitto did not start listening"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
     }
 
     /// Stops the broker with SIGTERM (it saves its sessions) and waits for it.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill")
-                .args(["-TERM", &c.id().to_string()])
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(10);
-            loop {
-                if let Ok(Some(_)) = c.try_wait() {
-                    break;
-                }
-                if Instant::now() > deadline {
-                    let _ = c.kill();
-                    let _ = c.wait();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
+            process::stop(&mut c, "TERM");
         }
     }
 

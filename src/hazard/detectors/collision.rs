@@ -201,26 +201,7 @@ mod tests {
     use crate::world::WorldSnapshot;
 
     fn object(id: u32, class: Class, p: [f64; 2], yaw: f64, speed: f64) -> WorldObject {
-        let (l, w, _) = crate::sensor::road_user_class(class).default_size();
-        let (s, c) = yaw.sin_cos();
-        WorldObject {
-            id,
-            class,
-            east_m: p[0],
-            north_m: p[1],
-            vel_east_mps: speed * c,
-            vel_north_mps: speed * s,
-            yaw_rad: yaw,
-            length_m: l,
-            width_m: w,
-            pos_std_m: 0.3,
-            speed_std_mps: 0.3,
-            state_cov: [[0.0; 4]; 4],
-            age_s: 5.0,
-            seen_by: 0b1,
-            class_probability: 0.9,
-            heading_std_rad: 0.05,
-        }
+        WorldObject::well_tracked(id, class, p, yaw, speed)
     }
 
     /// A dense random world on the bundled intersection: vehicles on the lanes (on and

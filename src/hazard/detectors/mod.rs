@@ -251,7 +251,7 @@ fn predict(
         let t = (k as f64 * PATH_STEP_S).min(horizon_s);
         let at = line.at(s);
         let over = (s - end).max(0.0);
-        let (sy, cy) = at.yaw_rad.sin_cos();
+        let (sy, cy) = at.yaw_sin_cos;
         points.push((t, at.position[0] + over * cy, at.position[1] + over * sy));
         for _ in 0..SUBSTEPS {
             let next = match (plan.turn, turn_decel) {
@@ -420,7 +420,7 @@ impl Detectors {
                     if total <= 0.0 {
                         // An egress lane, or a lane that leads nowhere: along the lane.
                         let line = inputs.map.lane(id).and_then(|l| l.path());
-                        push(None, line.as_ref(), 1.0);
+                        push(None, line, 1.0);
                     } else {
                         for &(r, w) in &weighed {
                             if w / total >= MIN_HYPOTHESIS {
@@ -443,7 +443,7 @@ impl Detectors {
                         })
                         .flatten()
                         .and_then(|l| l.path());
-                    push(None, on_lane.as_ref(), 1.0)
+                    push(None, on_lane, 1.0)
                 }
             }
             // A vehicle that can stop comfortably for a light that will be red on its
