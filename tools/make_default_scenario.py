@@ -2,11 +2,11 @@
 """Writes scenarios/default.toml: a four-approach signalised intersection with 30 vehicles,
 2 pedestrians and 1 cyclist, 2 cameras and 2 radars, 120 s.
 
-Vehicles follow the signal plan: one that reaches its stop line on red or yellow brakes at
-2.5 m/s² behind the queue of its lane, waits for green (plus 1.5 s per car ahead of it; for
-the next green if it would not clear the line before red), and accelerates at 2 m/s² back to
-its cruise speed. Right-hand traffic. Re-run after changing
-anything here: `python3 tools/make_default_scenario.py > scenarios/default.toml`.
+Vehicles drive by the Intelligent Driver Model (simulate_traffic): each follows the one ahead
+in its lane, slows for its turn, and stops for red and for a yellow it can stop at; the
+generator checks that none enters on red, none comes within 0.5 m of the one ahead and none
+brakes harder than 6 m/s². Right-hand traffic. Re-run after changing anything here:
+`python3 tools/make_default_scenario.py > scenarios/default.toml`.
 """
 import math
 import random
@@ -70,7 +70,7 @@ def lane_geometry(k):
     return inner_in, outer_in, inner_out, outer_out
 
 
-def curve(a, b, corner, n=6):
+def curve(a, b, corner, n=12):
     """Quadratic Bézier from a to b bending at corner (a turn through the junction)."""
     pts = []
     for i in range(1, n):
@@ -92,96 +92,195 @@ def vehicle_path(k, lane, move):
         return entry + out
     if move == "left":
         # Left for a southbound vehicle is east: the egress of the east approach (k + 3).
-        _, _, i_out, _ = lane_geometry(k + 3)
-        corner = (entry[1][0], i_out[0][1])
-        return entry + curve(entry[1], i_out[0], corner) + i_out
-    _, _, _, o_out = lane_geometry(k + 1)
-    corner = (entry[1][0], o_out[0][1])
-    return entry + curve(entry[1], o_out[0], corner) + o_out
+        _, _, out, _ = lane_geometry(k + 3)
+    else:
+        _, _, _, out = lane_geometry(k + 1)
+    return entry + curve(entry[1], out[0], corner_of(entry, out)) + out
+
+
+def corner_of(entry, out):
+    """Where the ingress lane's line meets the egress lane's: the Bézier's control point, so
+    that the turn leaves the one and joins the other tangentially."""
+    if entry[0][0] == entry[1][0]:  # north-south ingress: x is constant
+        return (entry[1][0], out[0][1])
+    return (out[0][0], entry[1][1])
 
 
 def path_length(pts):
     return sum(math.dist(pts[i], pts[i + 1]) for i in range(len(pts) - 1))
 
 
-def time_to_cover(v, d):
-    """Seconds from standstill to cover d metres accelerating at ACCEL up to v."""
-    d_accel = v * v / (2 * ACCEL)
-    if d <= d_accel:
-        return math.sqrt(2 * d / ACCEL)
-    return v / ACCEL + (d - d_accel) / v
+# ---- traffic: the Intelligent Driver Model, with signals -----------------------------------
+# Treiber, Hennecke & Helbing (2000). Each vehicle follows the one ahead in its approach lane
+# (while their paths coincide) and stops for red and yellow as for a standing vehicle at its
+# stop line; so the ground truth has neither overlapping vehicles nor red-light runners.
+IDM_T = 1.2        # s, desired time headway
+IDM_S0 = 2.0       # m, bumper-to-bumper gap at a standstill
+IDM_DELTA = 4.0
+YELLOW_STOP = 3.0  # m/s²: at the yellow, a driver who can stop at this stops; else goes on
+START_DELAY = 1.0  # s: the first of a queue moves off this long after the green starts
+TURN_LAT = 3.0     # m/s², lateral acceleration of a comfortable turn
+TURN_DECEL = 1.5   # m/s², slowing ahead of a turn
+DT = 0.1           # s, the simulation step
+SIZES = {"car": 4.6, "truck": 10.0, "bus": 12.0, "motorcycle": 2.2, "bicycle": 1.8}
 
 
-def speed_profile(v, t0, d_stop, group, queue, lane=None):
-    """Breakpoints [t, v] (t since appearing) and where the vehicle stopped (None: it did not).
-    `queue` counts the vehicles of each lane (any hashable `lane`) waiting for each green.
-    Without `lane`, one queue per signal group and no waiting for the next green: the model
-    rush_hour (tools/make_hazard_scenarios.py) was made with; it leaves out the vehicles that
-    would cross on red instead.
+class Vehicle:
+    """One vehicle of the traffic simulation: `lane` is its approach lane (any hashable; it
+    follows the vehicles before it there), `d_stop` the distance along `path` of its stop
+    line, `turn` (from, to, speed) the stretch of its path it takes at most at that speed."""
 
-    The n-th vehicle of a queue moves off 1.5 s after the one ahead; one that would not reach
-    its stop line before the red (0.5 s to spare) waits for the next green, moving up behind
-    those already waiting for it: vehicles here obey the signals."""
-    t_arrive = t0 + d_stop / v
-    light, remaining = light_at(group, t_arrive)
-    if light == "green" and remaining > 2.0:
-        return [[0.0, v]], None
-    # Stop behind the queue of this lane for this red.
-    green = next_green(group, t_arrive)
-    key = (group, green) if lane is None else (lane, green)
-    n = queue.setdefault(key, 0)
-    queue[key] = n + 1
-    stop_at = max(d_stop - n * GAP, 5.0)
-    d_brake = v * v / (2 * BRAKE)
-    t_brake = max((stop_at - d_brake) / v, 0.0)
-    t_stopped = t_brake + v / BRAKE
-    go = green + 1.5 * n
-    creep = []
-    for _ in range(4):
-        if lane is None or light_at(group, go + time_to_cover(v, d_stop - stop_at) + 0.5)[0] != "red":
-            break
-        # Too late for this green: away at the next one, behind those already waiting for
-        # it. It moves up when this green's queue has gone (at 1 m/s², from and to a stop),
-        # and the vehicles that come for that green queue behind it.
-        _, _, _, g, y = next(x for x in GROUPS if x[0] == group)
-        cleared = green + g + y
-        green = next_green(group, green + 1.0)
-        ahead = queue.setdefault((lane, green), 0)
-        queue[(lane, green)] = ahead + 1
-        go = green + 1.5 * ahead
-        new_stop = max(d_stop - ahead * GAP, 5.0)
-        if new_stop > stop_at:
-            half = math.sqrt(new_stop - stop_at)
-            t_c = max(cleared - t0, t_stopped + 0.5, creep[-1][0] + 0.5 if creep else 0.0)
-            assert t_c + 2 * half < go - t0, "no time to move up before the next green"
-            creep += [[round(t_c, 3), 0.0], [round(t_c + half, 3), round(half, 3)],
-                      [round(t_c + 2 * half, 3), 0.0]]
-            stop_at = new_stop
-    else:
-        raise AssertionError(f"a vehicle of lane {lane} waits more than four cycles")
-    t_go = max(go - t0, (creep[-1][0] if creep else t_stopped) + 0.5)
-    points = [[0.0, v], [round(t_brake, 3), v], [round(t_stopped, 3), 0.0], *creep, [round(t_go, 3), 0.0],
-              [round(t_go + v / ACCEL, 3), v]]
-    # A vehicle that appears already braking has no cruise segment.
-    profile = [p for i, p in enumerate(points) if i == 0 or p[0] > points[i - 1][0]]
-    return profile, stop_at
+    def __init__(self, uid, cls, start, v0, path, lane, move, group, d_stop, turn=None):
+        self.id, self.cls, self.start, self.v0 = uid, cls, start, v0
+        self.path, self.lane, self.move, self.group, self.d_stop = path, lane, move, group, d_stop
+        self.turn = turn
+        self.length = SIZES[cls]
+        self.end = path_length(path)
+        self.s, self.v, self.t = 0.0, v0, None
+        self.samples = []          # (t since appearing, speed)
+        self.stopping = None       # the yellow this driver decided to stop for
+        self.front_crossed = None  # when its front crossed the stop line
+        self.done = False
+        self.min_gap = math.inf    # the closest it came to the vehicle ahead, bumper to bumper
+
+    def desired_speed(self):
+        v = self.v0
+        if self.turn:
+            a, b, vt = self.turn
+            if self.s < b:
+                v = min(v, math.sqrt(vt * vt + 2 * TURN_DECEL * max(a - self.s, 0.0)))
+        return v
 
 
-def time_at_distance(profile, d):
-    """When a vehicle with this piecewise-linear speed profile has covered d metres."""
-    covered = 0.0
-    pts = profile + [[profile[-1][0] + 1e6, profile[-1][1]]]
-    for (t1, v1), (t2, v2) in zip(pts, pts[1:]):
-        seg = (v1 + v2) / 2 * (t2 - t1)
-        if covered + seg >= d:
-            # Solve covered + v1 τ + a τ²/2 = d within this segment.
-            a = (v2 - v1) / (t2 - t1)
-            rest = d - covered
-            if abs(a) < 1e-9:
-                return t1 + rest / v1
-            return t1 + (-v1 + math.sqrt(max(v1 * v1 + 2 * a * rest, 0.0))) / a
-        covered += seg
-    return math.inf
+def idm_accel(v, v0, gap, dv):
+    """IDM acceleration at speed v (desired v0) behind something `gap` m ahead closing at dv."""
+    free = 1.0 - (v / v0) ** IDM_DELTA if v0 > 0 else -1.0
+    if gap is None:
+        return ACCEL * free
+    s_star = IDM_S0 + max(0.0, v * IDM_T + v * dv / (2 * math.sqrt(ACCEL * BRAKE)))
+    return ACCEL * (free - (s_star / max(gap, 0.1)) ** 2)
+
+
+def paths_shared(leader, follower):
+    """Whether the follower still has the leader ahead on its path."""
+    if leader.move == follower.move:
+        return True
+    return leader.s - leader.length / 2 < leader.d_stop + 4.0
+
+
+def simulate_traffic(vehicles, horizon):
+    """Runs the vehicles until each has left its path (or `horizon`), filling their speed
+    samples. Vehicles of one lane enter in the order given; one whose entry is blocked waits."""
+    by_lane = {}
+    for v in vehicles:
+        by_lane.setdefault(v.lane, []).append(v)
+    steps = int(round(horizon / DT))
+    for n in range(steps + 1):
+        t = n * DT
+        updates = []
+        for lane_vs in by_lane.values():
+            for i, v in enumerate(lane_vs):
+                if v.done:
+                    continue
+                ahead = next((u for u in reversed(lane_vs[:i]) if u.t is not None and not u.done
+                              and paths_shared(u, v)), None)
+                if v.t is None:
+                    blocked = ahead and ahead.s - ahead.length / 2 - v.length / 2 < IDM_S0 + 3.0
+                    if t + 1e-9 < v.start or blocked or any(u.t is None for u in lane_vs[:i]):
+                        continue
+                    v.t = t
+                    if ahead:
+                        gap = ahead.s - ahead.length / 2 - v.length / 2
+                        v.v = min(v.v0, max(ahead.v, (gap - IDM_S0) / IDM_T, 0.0))
+                    v.samples.append((0.0, v.v))
+                    continue
+                gap = dv = None
+                if ahead:
+                    gap = (ahead.s - ahead.length / 2) - (v.s + v.length / 2)
+                    dv = v.v - ahead.v
+                    v.min_gap = min(v.min_gap, gap)
+                stop = stop_line_gap(v, t)
+                if stop is not None and (gap is None or stop < gap):
+                    gap, dv = stop, v.v
+                a = idm_accel(v.v, v.desired_speed(), gap, dv)
+                updates.append((v, a))
+        for v, a in updates:
+            v_new = max(v.v + a * DT, 0.0)
+            front = v.s + v.length / 2
+            v.s += (v.v + v_new) / 2 * DT
+            v.v = v_new
+            if v.front_crossed is None and v.s + v.length / 2 >= v.d_stop > front:
+                v.front_crossed = t + DT
+            v.samples.append((round(t + DT - v.t, 3), v_new))
+            if v.s >= v.end:
+                v.done = True
+    for v in vehicles:
+        assert v.t is not None, f"{v.id} could not enter before {horizon} s"
+
+
+def stop_line_gap(v, t):
+    """The gap to the stop line when this vehicle must stop there, else None."""
+    front = v.s + v.length / 2
+    if front >= v.d_stop:
+        return None
+    light, _ = light_at(v.group, t)
+    # A standing obstacle at the line plus IDM_S0 - 1 m: the front stops 1 m before the line.
+    gap = v.d_stop - front + IDM_S0 - 1.0
+    if light == "green":
+        # The first of a queue moves off a moment after the green.
+        since = (t % CYCLE) - next(x for x in GROUPS if x[0] == v.group)[2]
+        return gap if v.v < 1.0 and 0.0 <= since % CYCLE < START_DELAY else None
+    # Yellow: stop if the model brakes for the line at no more than YELLOW_STOP, and stick to
+    # that; else go on. Red: stop.
+    cycle = t - (t % CYCLE)
+    if light == "yellow" and v.stopping != cycle:
+        if idm_accel(v.v, v.desired_speed(), gap, v.v) < -YELLOW_STOP:
+            return None
+        v.stopping = cycle
+    return gap
+
+
+def simplify(samples, tol=0.02):
+    """Ramer-Douglas-Peucker on (t, v): the breakpoints that keep every sample within `tol`."""
+    if len(samples) <= 2:
+        return list(samples)
+    keep = [0, len(samples) - 1]
+    stack = [(0, len(samples) - 1)]
+    while stack:
+        i, j = stack.pop()
+        (t1, v1), (t2, v2) = samples[i], samples[j]
+        worst, at = 0.0, None
+        for k in range(i + 1, j):
+            t, v = samples[k]
+            err = abs(v - (v1 + (v2 - v1) * (t - t1) / (t2 - t1)))
+            if err > worst:
+                worst, at = err, k
+        if at is not None and worst > tol:
+            keep.append(at)
+            stack += [(i, at), (at, j)]
+    return [[round(samples[k][0], 3), round(samples[k][1], 3)] for k in sorted(keep)]
+
+
+def check_traffic(vehicles):
+    """The guarantees the tests rely on: nobody enters on red, and vehicles of one lane keep
+    apart while their paths coincide (checked on the simulated positions)."""
+    for v in vehicles:
+        if v.front_crossed is not None:
+            assert light_at(v.group, v.front_crossed - 1e-6)[0] != "red", f"{v.id} enters on red"
+        assert v.min_gap > 0.5, f"{v.id} comes within {v.min_gap:.2f} m of the vehicle ahead"
+        brake = min((b[1] - a[1]) / (b[0] - a[0]) for a, b in zip(v.samples, v.samples[1:]))
+        assert brake > -6.0, f"{v.id} brakes at {brake:.1f} m/s²"
+
+
+def turn_of(path, d_stop, move):
+    """The (from, to, speed) of a turning path's curve: from its stop line to where the curve
+    meets the egress lane, at the speed of TURN_LAT on its radius."""
+    if move == "straight":
+        return None
+    # The curve's ends: the ingress lane's last point and the egress lane's first.
+    a, b = path[1], path[-2]
+    radius = math.dist(a, b) / math.sqrt(2.0)
+    return (d_stop, path_length(path[:-1]), math.sqrt(TURN_LAT * radius))
 
 
 def fmt_pts(pts):
@@ -270,12 +369,13 @@ def main(vehicles=30, seed=SEED, crowd=0, title="The bundled default scenario: a
         # Live inputs: where `roadsight serve` listens and `roadsight simulate` sends.
         w(f'listen = "127.0.0.1:{47601 + len(listen_ports)}"\n')
         listen_ports.append(sid)
-    # Vehicles: arrivals spread over the first 100 s, at least 4 s apart in a lane.
-    queue = {}
+    # Vehicles: arrivals spread over the first 100 s, at least 4 s apart in a lane; then the
+    # traffic simulation gives each its speeds.
     last_in_lane = {}
     classes = ["car"] * (vehicles - 2) + ["truck", "bus"]
     rng.shuffle(classes)
     t = 0.0
+    fleet = []
     for i, cls in enumerate(classes):
         t += rng.uniform(1.5, 4.5) * 30.0 / vehicles
         k = rng.randrange(4)
@@ -286,13 +386,15 @@ def main(vehicles=30, seed=SEED, crowd=0, title="The bundled default scenario: a
         v = round(rng.uniform(10.0, 14.0) if cls == "car" else rng.uniform(9.0, 11.0), 2)
         path = vehicle_path(k, lane, move)
         d_stop = FAR - STOP
-        profile, _ = speed_profile(v, start, d_stop, group_of(k, lane), queue, (k, lane))
-        crossing = start + time_at_distance(profile, d_stop + 0.5)
-        assert light_at(group_of(k, lane), crossing)[0] != "red", f"vehicle {i + 1} crosses on red"
+        fleet.append(Vehicle(f"{cls}-{i + 1}", cls, start, v, path, (k, lane), move,
+                             group_of(k, lane), d_stop, turn_of(path, d_stop, move)))
+    simulate_traffic(fleet, DURATION + 60.0)
+    check_traffic(fleet)
+    for v in fleet:
         w("[[road_users]]")
-        w(f'id = "{cls}-{i + 1}"\nclass = "{cls}"\nstart_s = {round(start, 3)}')
-        w(f"path = {fmt_pts(path)}")
-        w("speed = [" + ", ".join(f"[{a}, {b}]" for a, b in profile) + "]\n")
+        w(f'id = "{v.id}"\nclass = "{v.cls}"\nstart_s = {round(v.t, 3)}')
+        w(f"path = {fmt_pts(v.path)}")
+        w("speed = [" + ", ".join(f"[{a}, {b}]" for a, b in simplify(v.samples)) + "]\n")
     # Two pedestrians on crosswalks and one cyclist along the east-west road.
     for pid, start, pts in [("pedestrian-1", 12.0, [(-11.0, 18.0), (11.0, 18.0)]),
                             ("pedestrian-2", 45.0, [(-18.0, 11.0), (-18.0, -11.0)])]:

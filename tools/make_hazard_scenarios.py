@@ -454,10 +454,10 @@ def with_turn(prof, v_turn, turn_from, turn_to, dt=0.05, every=0.5):
 def rush_hour(vehicles=70, seed=20261124, duration=60.0):
     """Like the default scenario's traffic, denser and without conflicting movements: the
     inner lanes only turn left (opposite lefts do not cross), the outer lanes go straight or
-    right; vehicles stop for red and yellow behind the queue (tools/make_default_scenario.py)."""
+    right; vehicles follow each other and stop for red and yellow (tools/make_default_scenario.py)."""
     import random
     rng = random.Random(seed)
-    users, queue, last = [], {}, {}
+    fleet, last = [], {}
     t = 0.0
     for i in range(vehicles):
         t += rng.uniform(0.3, 1.1)
@@ -473,22 +473,19 @@ def rush_hour(vehicles=70, seed=20261124, duration=60.0):
         cls = "truck" if i % 17 == 5 else "bus" if i % 23 == 11 else "car"
         v = round(rng.uniform(10.0, 14.0) if cls == "car" else rng.uniform(9.0, 11.0), 2)
         path = straight(k, lane) if move == "straight" else left(k) if move == "left" else right(k)
-        prof, _ = base.speed_profile(v, start, TO_STOP, base.group_of(k, lane), queue)
-        prof = [tuple(p) for p in prof]
+        turn = None
         if move != "straight":
             # Turning vehicles slow to the speed the turn allows, as drivers (and SUMO) do.
-            radius = turn_radius_of(k, move)
             turn_len = plen(path) - 2 * TO_STOP
-            prof = with_turn(prof, math.sqrt(TURN_LAT * radius), TO_STOP, TO_STOP + turn_len)
-        u = User(f"{cls}-{i + 1}", cls, path, prof, start=round(start, 3))
-        # The queue model releases each vehicle 1.5 s after the one ahead, whatever the light
-        # shows by then: one released too late for its green crosses its line on red, a
-        # red-light runner that the detectors rightly warn of (in the 5 s they look ahead).
-        # Vehicles obeying the signals do not: such a one is left out.
-        crossing_t = u.time_at(TO_STOP + 0.5)
-        if crossing_t < duration + 5.0 and base.light_at(base.group_of(k, lane), crossing_t)[0] == "red":
-            continue
-        users.append(u)
+            turn = (TO_STOP, TO_STOP + turn_len, math.sqrt(TURN_LAT * turn_radius_of(k, move)))
+        fleet.append(base.Vehicle(f"{cls}-{i + 1}", cls, start, v, path, (k, lane), move,
+                                  base.group_of(k, lane), TO_STOP, turn))
+    # The Intelligent Driver Model with the signals (tools/make_default_scenario.py): vehicles
+    # follow each other and stop for red and yellow; none enters on red.
+    base.simulate_traffic(fleet, duration + 60.0)
+    base.check_traffic(fleet)
+    users = [User(v.id, v.cls, v.path, [tuple(p) for p in base.simplify(v.samples)], start=round(v.t, 3))
+             for v in fleet]
     gap = min_crossing_gap(users, duration)
     assert gap > 5.0, f"rush_hour has a conflict in its ground truth: {gap:.2f} s"
     return scenario(f"Hazard: rush hour, {len(users)} vehicles obeying the signals, no conflicts.",

@@ -66,7 +66,13 @@ pub struct Detectors {
     ran_red: BTreeMap<u32, (Timestamp, u8, [f64; 2], f64)>,
     /// Each track's recent positions and velocities: its quality and its braking trend.
     history: quality::History,
+    /// The ingress lane each track last drove on, and when: after the stop line it still
+    /// goes in single file with those from that lane.
+    came_from: BTreeMap<u32, (u8, Timestamp)>,
 }
+
+/// How long a track that left its ingress lane is still taken to have come from it.
+const CAME_FROM_KEEP_S: f64 = 10.0;
 
 /// One way a road user may go, and how likely it is.
 #[derive(Debug, Clone)]
@@ -77,8 +83,8 @@ struct Hypothesis {
     probability: f64,
     /// Along a turning connection (a same-direction pair may then cross).
     turns: bool,
-    /// The ingress lane it starts from: two road users from one lane follow each other,
-    /// they do not cross.
+    /// The ingress lane it starts from (or, past the stop line, last drove on): two road
+    /// users from one lane follow each other, they do not cross.
     from: Option<u8>,
 }
 
@@ -353,6 +359,15 @@ impl Detectors {
         for (index, o) in inputs.world.objects.iter().enumerate() {
             let first = self.hypotheses.len();
             let matched = self.matches[index];
+            let ingress = match matched {
+                Some((MatchedPath::Connection { from, .. }, _)) => Some(from),
+                Some((MatchedPath::Lane(id), _)) if routes.iter().any(|r| r.from == id) => Some(id),
+                _ => None,
+            };
+            if let Some(lane) = ingress {
+                self.came_from.insert(o.id, (lane, now));
+            }
+            let came_from = self.came_from.get(&o.id).map(|e| e.0);
             let v = o.speed_mps();
             let accel = self.motion.get(&o.id).map_or(0.0, |m| m.2);
             // A queue moving off: predicted to speed up (to the lane's limit) rather than
@@ -379,7 +394,7 @@ impl Detectors {
                     bbox: Aabb::EMPTY,
                     probability,
                     turns: turn.is_some(),
-                    from: route.map(|r| r.from),
+                    from: route.map(|r| r.from).or(came_from),
                 });
             };
             match matched {
@@ -462,6 +477,8 @@ impl Detectors {
             self.spans.push(first..self.hypotheses.len());
         }
         matcher.prune(inputs.now);
+        self.came_from
+            .retain(|_, (_, t)| now.secs_since(*t) < CAME_FROM_KEEP_S);
         if cfg.collision.enabled || cfg.vru.enabled {
             self.conflicts(cfg, inputs, out);
             self.crosswalk_conflicts(cfg, inputs, out);
