@@ -35,8 +35,10 @@ def set_sensor(text, sensor_id, **fields):
     return text[:start] + block + text[end:]
 
 
-def main():
-    OUT.mkdir(parents=True, exist_ok=True)
+def main(out=OUT):
+    """Writes the scenarios into `out` (`--out DIR` on the command line; tests compare a fresh
+    set with the bundled one)."""
+    out.mkdir(parents=True, exist_ok=True)
     default = base.main()
     variants = {}
     variants["dense"] = base.main(vehicles=110, seed=11, title="Fusion stress: dense traffic, 113 road users.")
@@ -51,8 +53,8 @@ def main():
     variants["ghosts"] = g
     variants["occlusion"] = occlusion()
     for name, text in variants.items():
-        (OUT / f"{name}.toml").write_text(text + "\n")
-        print(f"wrote scenarios/fusion/{name}.toml")
+        (out / f"{name}.toml").write_text(text + "\n")
+        print(f"wrote {out / name}.toml")
 
 
 def base_title():
@@ -115,4 +117,4 @@ speed = [[0.0, 12.0]]
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[sys.argv.index("--out") + 1]) if "--out" in sys.argv else OUT)

@@ -492,13 +492,15 @@ def rush_hour(vehicles=70, seed=20261124, duration=60.0):
                     duration, users, [], seed=108)
 
 
-def main():
-    OUT.mkdir(parents=True, exist_ok=True)
+def main(out=OUT):
+    """Writes the scenarios into `out` (`--out DIR` on the command line; tests compare a fresh
+    set with the bundled one)."""
+    out.mkdir(parents=True, exist_ok=True)
     for f in [blos_crossing, left_turn, right_turn_pedestrian, truck_blind_spot, red_light_runner,
               glosa, near_miss, rush_hour]:
-        (OUT / f"{f.__name__}.toml").write_text(f())
-        print(f"wrote scenarios/hazards/{f.__name__}.toml")
+        (out / f"{f.__name__}.toml").write_text(f())
+        print(f"wrote {out / f.__name__}.toml")
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[sys.argv.index("--out") + 1]) if "--out" in sys.argv else OUT)
