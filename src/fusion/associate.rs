@@ -12,7 +12,7 @@
 //! separately, which on a road are a few tracks each. Every buffer lives in [`Associator`] and
 //! is reused, so a steady-state scan does not allocate.
 
-use crate::fusion::filter::gated;
+use crate::fusion::filter::{gated, Measured};
 pub use crate::fusion::filter::Gate;
 use crate::fusion::measurement::{Detection, PositionCov};
 use crate::fusion::model::StateCov;
@@ -24,6 +24,8 @@ struct Pair {
     track: u32,
     det: u32,
     cost: f64,
+    /// The detection's radial speed passed the gate too (see [`gated`]).
+    doppler: bool,
 }
 
 #[derive(Debug, Default)]
@@ -41,6 +43,8 @@ pub struct Associator {
     row_to_col: Vec<Option<usize>>,
     hungarian: Hungarian,
     track_to_det: Vec<Option<usize>>,
+    /// Per track: whether its assigned pair passed the gate with its radial speed.
+    doppler: Vec<bool>,
     manoeuvred: Vec<bool>,
     free_dets: Vec<u32>,
     /// `(cost, track, detection)` candidates of the manoeuvre gate.
@@ -68,6 +72,7 @@ impl Associator {
     ) -> &[Option<usize>] {
         let (n_tracks, n_dets) = (tracks.len(), detections.len());
         refill(&mut self.track_to_det, n_tracks, None);
+        refill(&mut self.doppler, n_tracks, false);
         refill(&mut self.manoeuvred, n_tracks, false);
         refill(&mut self.det_taken, n_dets, false);
         refill(&mut self.det_local, n_dets, u32::MAX);
@@ -96,6 +101,14 @@ impl Associator {
     /// manoeuvre gate: their covariance must be widened the same way before the update.
     pub fn manoeuvred(&self) -> &[bool] {
         &self.manoeuvred
+    }
+
+    /// Per track of the last [`Associator::associate`]: whether the assigned detection passed
+    /// the gate with its radial speed (so the update uses it), as [`gated`] decided against
+    /// the track's state. Not meaningful for [`Associator::manoeuvred`] tracks, gated with a
+    /// widened covariance. Kept so that the update need not gate the pair again.
+    pub fn doppler(&self) -> &[bool] {
+        &self.doppler
     }
 
     /// Greedy by cost over the confirmed tracks still without a detection and the detections
@@ -182,12 +195,13 @@ impl Associator {
                 if (det.pos - track.state.xy()).norm_squared() > r * r {
                     return;
                 }
-                if let Some((_, cost)) = gated(det, &track.state, &track.cov, gate) {
+                if let Some((m, cost)) = gated(det, &track.state, &track.cov, gate) {
                     self.pairs.push(Pair {
                         cluster: 0,
                         track: track_idx,
                         det: j,
                         cost,
+                        doppler: matches!(m, Measured::Doppler(_)),
                     });
                 }
             };
@@ -235,6 +249,7 @@ impl Associator {
             rest = tail;
             if let [only] = group {
                 self.track_to_det[only.track as usize] = Some(only.det as usize);
+                self.doppler[only.track as usize] = only.doppler;
                 self.det_taken[only.det as usize] = true;
                 continue;
             }
@@ -267,7 +282,9 @@ impl Associator {
                 .solve(rows, cols, &self.costs, &mut self.row_to_col);
             for (&track, col) in self.cluster_tracks.iter().zip(&self.row_to_col) {
                 if let Some(det) = col.map(|c| self.cluster_dets[c] as usize) {
+                    let pair = group.iter().find(|p| p.track == track && p.det as usize == det);
                     self.track_to_det[track as usize] = Some(det);
+                    self.doppler[track as usize] = pair.is_some_and(|p| p.doppler);
                     self.det_taken[det] = true;
                 }
             }
