@@ -266,9 +266,10 @@ fn predict(
     let dt = PATH_STEP_S / SUBSTEPS as f64;
     let (mut s, mut speed) = (start, plan.speed_mps);
     let mut points = Vec::with_capacity(steps + 1);
+    let mut cursor = 0;
     for k in 0..=steps {
         let t = (k as f64 * PATH_STEP_S).min(horizon_s);
-        let at = line.at(s);
+        let at = line.at_from(s, &mut cursor);
         let over = (s - end).max(0.0);
         let (sy, cy) = at.yaw_sin_cos;
         points.push((t, at.position[0] + over * cy, at.position[1] + over * sy));
