@@ -12,8 +12,8 @@
 //! separately, which on a road are a few tracks each. Every buffer lives in [`Associator`] and
 //! is reused, so a steady-state scan does not allocate.
 
-use crate::fusion::filter::{gated, Measured};
 pub use crate::fusion::filter::Gate;
+use crate::fusion::filter::{gated, Measured};
 use crate::fusion::measurement::{Detection, PositionCov};
 use crate::fusion::model::StateCov;
 use crate::fusion::track::{Status, Track};
@@ -282,7 +282,9 @@ impl Associator {
                 .solve(rows, cols, &self.costs, &mut self.row_to_col);
             for (&track, col) in self.cluster_tracks.iter().zip(&self.row_to_col) {
                 if let Some(det) = col.map(|c| self.cluster_dets[c] as usize) {
-                    let pair = group.iter().find(|p| p.track == track && p.det as usize == det);
+                    let pair = group
+                        .iter()
+                        .find(|p| p.track == track && p.det as usize == det);
                     self.track_to_det[track as usize] = Some(det);
                     self.doppler[track as usize] = pair.is_some_and(|p| p.doppler);
                     self.det_taken[det] = true;
@@ -454,7 +456,9 @@ mod tests {
     #[test]
     fn floor_i64_is_floor_as_i64() {
         let edge = [2f64.powi(52), 2f64.powi(53), 2f64.powi(63), 1e300, f64::MAX];
-        let mut values = vec![0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 2.5, -2.5, -1e-300, 3.999_999];
+        let mut values = vec![
+            0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 2.5, -2.5, -1e-300, 3.999_999,
+        ];
         values.extend(edge.iter().flat_map(|&e| [e, -e, e - 0.5, 0.5 - e]));
         values.extend([f64::NAN, f64::INFINITY, f64::NEG_INFINITY]);
         let mut rng = TestRng::new(7);

@@ -394,7 +394,10 @@ fn step(
     scratch.det_used.resize(detections.len(), false);
     let mut stats = ScanStats::default();
     let gated = scratch.associator.manoeuvred();
-    let hits = scratch.assign.iter().zip(gated.iter().zip(scratch.associator.doppler()));
+    let hits = scratch
+        .assign
+        .iter()
+        .zip(gated.iter().zip(scratch.associator.doppler()));
     for (track, (assigned, (&manoeuvre, &doppler))) in core.tracks.iter_mut().zip(hits) {
         if assigned.is_some() && manoeuvre {
             track.open_for_manoeuvre(now);

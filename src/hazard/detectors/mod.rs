@@ -21,6 +21,7 @@ use crate::signal::GroupState;
 use crate::time::Timestamp;
 use crate::v2x::cn::spat::Light;
 use crate::world::{WorldObject, WorldSnapshot};
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// What the detectors look at.
@@ -203,7 +204,8 @@ fn hold_at(path: &mut Path, stop_m: f64, speed_mps: f64) {
     // before it end short of that sample's distance, hence of this one's too.
     let (mut from, mut last_s) = (0, f64::NEG_INFINITY);
     let mut at_distance = |s: f64| -> (f64, f64) {
-        if !(s >= last_s) {
+        // Also after a NaN: only a distance not below the last one keeps the cursor.
+        if s.partial_cmp(&last_s).is_none_or(Ordering::is_lt) {
             from = 0;
         }
         last_s = s;
