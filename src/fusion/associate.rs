@@ -12,8 +12,8 @@
 //! separately, which on a road are a few tracks each. Every buffer lives in [`Associator`] and
 //! is reused, so a steady-state scan does not allocate.
 
-use crate::fusion::filter::gated;
 pub use crate::fusion::filter::Gate;
+use crate::fusion::filter::{gated, Measured};
 use crate::fusion::measurement::{Detection, PositionCov};
 use crate::fusion::model::StateCov;
 use crate::fusion::track::{Status, Track};
@@ -24,6 +24,8 @@ struct Pair {
     track: u32,
     det: u32,
     cost: f64,
+    /// The detection's radial speed passed the gate too (see [`gated`]).
+    doppler: bool,
 }
 
 #[derive(Debug, Default)]
@@ -41,6 +43,8 @@ pub struct Associator {
     row_to_col: Vec<Option<usize>>,
     hungarian: Hungarian,
     track_to_det: Vec<Option<usize>>,
+    /// Per track: whether its assigned pair passed the gate with its radial speed.
+    doppler: Vec<bool>,
     manoeuvred: Vec<bool>,
     free_dets: Vec<u32>,
     /// `(cost, track, detection)` candidates of the manoeuvre gate.
@@ -68,6 +72,7 @@ impl Associator {
     ) -> &[Option<usize>] {
         let (n_tracks, n_dets) = (tracks.len(), detections.len());
         refill(&mut self.track_to_det, n_tracks, None);
+        refill(&mut self.doppler, n_tracks, false);
         refill(&mut self.manoeuvred, n_tracks, false);
         refill(&mut self.det_taken, n_dets, false);
         refill(&mut self.det_local, n_dets, u32::MAX);
@@ -96,6 +101,14 @@ impl Associator {
     /// manoeuvre gate: their covariance must be widened the same way before the update.
     pub fn manoeuvred(&self) -> &[bool] {
         &self.manoeuvred
+    }
+
+    /// Per track of the last [`Associator::associate`]: whether the assigned detection passed
+    /// the gate with its radial speed (so the update uses it), as [`gated`] decided against
+    /// the track's state. Not meaningful for [`Associator::manoeuvred`] tracks, gated with a
+    /// widened covariance. Kept so that the update need not gate the pair again.
+    pub fn doppler(&self) -> &[bool] {
+        &self.doppler
     }
 
     /// Greedy by cost over the confirmed tracks still without a detection and the detections
@@ -164,7 +177,7 @@ impl Associator {
         }
         let mean_radius = tracks.iter().map(radius).sum::<f64>() / tracks.len() as f64;
         let cell = mean_radius.clamp(0.5, 1e6);
-        let key = |v: f64| (v / cell).floor() as i64;
+        let key = |v: f64| floor_i64(v / cell);
         for (j, d) in usable() {
             self.cells.push((key(d.pos.x), key(d.pos.y), j as u32));
         }
@@ -182,12 +195,13 @@ impl Associator {
                 if (det.pos - track.state.xy()).norm_squared() > r * r {
                     return;
                 }
-                if let Some((_, cost)) = gated(det, &track.state, &track.cov, gate) {
+                if let Some((m, cost)) = gated(det, &track.state, &track.cov, gate) {
                     self.pairs.push(Pair {
                         cluster: 0,
                         track: track_idx,
                         det: j,
                         cost,
+                        doppler: matches!(m, Measured::Doppler(_)),
                     });
                 }
             };
@@ -235,6 +249,7 @@ impl Associator {
             rest = tail;
             if let [only] = group {
                 self.track_to_det[only.track as usize] = Some(only.det as usize);
+                self.doppler[only.track as usize] = only.doppler;
                 self.det_taken[only.det as usize] = true;
                 continue;
             }
@@ -267,7 +282,11 @@ impl Associator {
                 .solve(rows, cols, &self.costs, &mut self.row_to_col);
             for (&track, col) in self.cluster_tracks.iter().zip(&self.row_to_col) {
                 if let Some(det) = col.map(|c| self.cluster_dets[c] as usize) {
+                    let pair = group
+                        .iter()
+                        .find(|p| p.track == track && p.det as usize == det);
                     self.track_to_det[track as usize] = Some(det);
+                    self.doppler[track as usize] = pair.is_some_and(|p| p.doppler);
                     self.det_taken[det] = true;
                 }
             }
@@ -290,6 +309,19 @@ fn find(parent: &mut [u32], mut i: u32) -> u32 {
 fn refill<T: Clone>(buf: &mut Vec<T>, len: usize, value: T) {
     buf.clear();
     buf.resize(len, value);
+}
+
+/// `v.floor() as i64` for every `v` (NaN and out-of-range ones saturate alike) without a
+/// call to `floor`: x86-64's baseline SSE2 has no rounding instruction, and the grid keys
+/// are computed about a million times in a replay of two minutes. Truncation is exact, and
+/// one less when it rounded a negative fraction up.
+fn floor_i64(v: f64) -> i64 {
+    let t = v as i64;
+    if t as f64 > v {
+        t.saturating_sub(1)
+    } else {
+        t
+    }
 }
 
 /// Largest eigenvalue of a symmetric 2×2 matrix.
@@ -420,6 +452,21 @@ mod tests {
     use super::*;
     use crate::fusion::filter::Measured;
     use crate::fusion::test_rng::TestRng;
+
+    #[test]
+    fn floor_i64_is_floor_as_i64() {
+        let edge = [2f64.powi(52), 2f64.powi(53), 2f64.powi(63), 1e300, f64::MAX];
+        let mut values = vec![
+            0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 2.5, -2.5, -1e-300, 3.999_999,
+        ];
+        values.extend(edge.iter().flat_map(|&e| [e, -e, e - 0.5, 0.5 - e]));
+        values.extend([f64::NAN, f64::INFINITY, f64::NEG_INFINITY]);
+        let mut rng = TestRng::new(7);
+        values.extend((0..10_000).map(|_| rng.uniform(-1e4, 1e4)));
+        for v in values {
+            assert_eq!(floor_i64(v), v.floor() as i64, "{v}");
+        }
+    }
 
     /// (pairs, cost) of the best partial assignment by exhaustive search.
     fn brute(

@@ -220,6 +220,17 @@ impl Track {
             gated(det, &self.state, &self.cov, gate),
             Some((Measured::Position(_), _))
         );
+        self.update_gated(det, class_confidence, doppler)
+    }
+
+    /// [`Track::update`] with the gate's verdict on the radial speed already known (the
+    /// associator has it for every pair it gated against this very state).
+    pub(crate) fn update_gated(
+        &mut self,
+        det: &Detection,
+        class_confidence: f64,
+        doppler: bool,
+    ) -> bool {
         if self.imm.update(det, doppler).is_none() {
             return false;
         }

@@ -393,13 +393,25 @@ fn step(
     scratch.det_used.clear();
     scratch.det_used.resize(detections.len(), false);
     let mut stats = ScanStats::default();
-    let hits = scratch.assign.iter().zip(scratch.associator.manoeuvred());
-    for (track, (assigned, &manoeuvre)) in core.tracks.iter_mut().zip(hits) {
+    let gated = scratch.associator.manoeuvred();
+    let hits = scratch
+        .assign
+        .iter()
+        .zip(gated.iter().zip(scratch.associator.doppler()));
+    for (track, (assigned, (&manoeuvre, &doppler))) in core.tracks.iter_mut().zip(hits) {
         if assigned.is_some() && manoeuvre {
             track.open_for_manoeuvre(now);
         }
-        let hit =
-            assigned.filter(|&j| track.update(&detections[j], cfg.default_class_confidence, gate));
+        let hit = assigned.filter(|&j| {
+            let (det, confidence) = (&detections[j], cfg.default_class_confidence);
+            // The associator gated the pair against this very state, unless it widened it:
+            // its verdict on the radial speed saves gating again.
+            if manoeuvre {
+                track.update(det, confidence, gate)
+            } else {
+                track.update_gated(det, confidence, doppler)
+            }
+        });
         match hit {
             Some(j) => {
                 scratch.det_used[j] = true;

@@ -186,8 +186,26 @@ impl Polyline {
 
     /// The point and direction at `station_m` (clamped to the path).
     pub fn at(&self, station_m: f64) -> PathPoint {
+        self.at_from(station_m, &mut 0)
+    }
+
+    /// [`Polyline::at`] for stations that grow from call to call (a path sampled along its
+    /// length): `cursor` keeps how many of the path's points lay at or before the last
+    /// station, and the search goes on from there rather than over the whole path. The
+    /// same point as `at` for any station; a smaller one than the last restarts the search.
+    pub fn at_from(&self, station_m: f64, cursor: &mut usize) -> PathPoint {
         let s = station_m.clamp(0.0, self.length_m());
-        let i = match self.stations_m.partition_point(|&x| x <= s).checked_sub(1) {
+        // Points at or before `s`: the stations grow, so they are a prefix. From the cursor
+        // it is usually a step or two on; from the start, a binary search.
+        let at_or_before = match self.stations_m.get(cursor.wrapping_sub(1)) {
+            Some(&x) if x <= s => {
+                let rest = &self.stations_m[*cursor..];
+                *cursor + rest.iter().take_while(|&&x| x <= s).count()
+            }
+            _ => self.stations_m.partition_point(|&x| x <= s),
+        };
+        *cursor = at_or_before;
+        let i = match at_or_before.checked_sub(1) {
             Some(i) => i.min(self.points.len() - 2),
             None => 0,
         };

@@ -21,6 +21,7 @@ use crate::signal::GroupState;
 use crate::time::Timestamp;
 use crate::v2x::cn::spat::Light;
 use crate::world::{WorldObject, WorldSnapshot};
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// What the detectors look at.
@@ -190,19 +191,39 @@ fn hold_at(path: &mut Path, stop_m: f64, speed_mps: f64) {
     let Some(&(horizon, ..)) = path.points.last() else {
         return;
     };
-    // Where the undelayed path would be after `s` metres: walk its points.
-    let at_distance = |s: f64| -> (f64, f64) {
-        let mut walked = 0.0;
-        for w in path.points.windows(2) {
+    // Each segment of the undelayed path: its start, deltas, length and the distance walked
+    // to its start, computed once rather than again for every sample.
+    let segments: Vec<_> = path
+        .points
+        .windows(2)
+        .scan(0.0, |walked: &mut f64, w| {
             let (dx, dy) = (w[1].1 - w[0].1, w[1].2 - w[0].2);
             let len = dx.hypot(dy);
-            if walked + len >= s && len > 1e-9 {
-                let f = (s - walked) / len;
-                return (w[0].1 + f * dx, w[0].2 + f * dy);
-            }
-            walked += len;
+            let start = *walked;
+            *walked += len;
+            Some((w[0].1, w[0].2, dx, dy, len, start))
+        })
+        .collect();
+    let end = path.points.last().map_or((x0, y0), |p| (p.1, p.2));
+    // Where the undelayed path would be after `s` metres. The samples' distances mostly
+    // grow, so the search goes on from the last sample's segment when it may: the segments
+    // before it end short of that sample's distance, hence of this one's too.
+    let (mut from, mut last_s) = (0, f64::NEG_INFINITY);
+    let mut at_distance = |s: f64| -> (f64, f64) {
+        // Also after a NaN: only a distance not below the last one keeps the cursor.
+        if s.partial_cmp(&last_s).is_none_or(Ordering::is_lt) {
+            from = 0;
         }
-        path.points.last().map_or((x0, y0), |p| (p.1, p.2))
+        last_s = s;
+        for (i, &(x, y, dx, dy, len, walked)) in segments.iter().enumerate().skip(from) {
+            if walked + len >= s && len > 1e-9 {
+                from = i;
+                let f = (s - walked) / len;
+                return (x + f * dx, y + f * dy);
+            }
+        }
+        from = segments.len();
+        end
     };
     let steps = (horizon / PATH_STEP_S).ceil() as usize;
     let points = (0..=steps)
@@ -253,9 +274,10 @@ fn predict(
     let dt = PATH_STEP_S / SUBSTEPS as f64;
     let (mut s, mut speed) = (start, plan.speed_mps);
     let mut points = Vec::with_capacity(steps + 1);
+    let mut cursor = 0;
     for k in 0..=steps {
         let t = (k as f64 * PATH_STEP_S).min(horizon_s);
-        let at = line.at(s);
+        let at = line.at_from(s, &mut cursor);
         let over = (s - end).max(0.0);
         let (sy, cy) = at.yaw_sin_cos;
         points.push((t, at.position[0] + over * cy, at.position[1] + over * sy));
@@ -484,19 +506,13 @@ impl Detectors {
             self.crosswalk_conflicts(cfg, inputs, out);
         }
         self.signal_rules(cfg, inputs, out);
-        // Only warnings about tracks good enough to warn about.
-        let doubted: Vec<u32> = inputs
-            .world
-            .objects
-            .iter()
-            .filter(|o| self.history.doubt(&cfg.quality, inputs.map, o).is_some())
-            .map(|o| o.id)
-            .collect();
-        if !doubted.is_empty() {
-            out.retain(|f| {
-                f.kind == HazardKind::Glosa || !f.road_users.iter().any(|id| doubted.contains(id))
-            });
-        }
+        // Only warnings about tracks good enough to warn about. Judged only for the road users
+        // of a warning: most evaluations have none, and judging projects on every lane.
+        let doubted = |id: &u32| {
+            let mut theirs = inputs.world.objects.iter().filter(|o| o.id == *id);
+            theirs.any(|o| self.history.doubt(&cfg.quality, inputs.map, o).is_some())
+        };
+        out.retain(|f| f.kind == HazardKind::Glosa || !f.road_users.iter().any(doubted));
         out.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.kind.cmp(&b.kind)));
     }
 }
