@@ -1,6 +1,7 @@
 //! Replay of recorded logs: speed-up over real time for the default scenario (120 s) and for
-//! a one-hour busy intersection (the default's 33 road users every 144 s, two signal cycles:
-//! 825 road users), and the recording tap's cost (the same replay writing its own log).
+//! a one-hour busy intersection (the default's 33 road users again each time the last copy
+//! has left, a whole number of signal cycles later), and the recording tap's cost (the same
+//! replay writing its own log).
 //!
 //! The logs are recorded first (`roadsight run --record`), in a temporary directory.
 
@@ -24,21 +25,42 @@ fn record(s: &Scenario, path: &Path) -> Log {
     Log::open(&[path.to_path_buf()]).expect("read")
 }
 
-/// An hour of the default intersection's traffic: its road users again every two signal
-/// cycles.
+/// An hour of the default intersection's traffic: its road users again and again, each copy
+/// starting once the one before has left (a whole number of signal cycles later, so that the
+/// copies meet the signals as the original does) so that no copy drives through another.
 pub fn busy_hour() -> Scenario {
+    use roadsight::scenario::truth::Trajectory;
     let mut s = Scenario::default_scenario().expect("default scenario");
     let base = std::mem::take(&mut s.road_users);
+    let left = base
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let t = Trajectory::new(i, u);
+            (0..3600)
+                .map(f64::from)
+                .find(|&k| k > u.start_s && t.state_at(k).is_none())
+                .expect("every road user leaves within the hour")
+        })
+        .fold(0.0, f64::max);
+    let cycle = s.signal.cycle_s;
+    let period = (left / cycle).ceil() * cycle;
     s.run.duration_s = 3600.0;
     s.conflicts.clear();
-    for k in 0..25 {
+    let copies = (3600.0 / period) as u32;
+    for k in 0..copies {
         for u in &base {
             let mut u = u.clone();
             u.id = format!("{}-{k}", u.id);
-            u.start_s += 144.0 * f64::from(k);
+            u.start_s += period * f64::from(k);
             s.road_users.push(u);
         }
     }
+    eprintln!(
+        "busy hour: the default's {} road users every {period} s (the last leaves at {left} s), {} in all",
+        base.len(),
+        s.road_users.len()
+    );
     s
 }
 

@@ -169,14 +169,18 @@ def paths_shared(leader, follower):
 
 
 def simulate_traffic(vehicles, horizon):
-    """Runs the vehicles until each has left its path (or `horizon`), filling their speed
+    """Runs the vehicles until `horizon` and until each has left its path, filling their speed
     samples. Vehicles of one lane enter in the order given; one whose entry is blocked waits."""
     by_lane = {}
     for v in vehicles:
         by_lane.setdefault(v.lane, []).append(v)
-    steps = int(round(horizon / DT))
-    for n in range(steps + 1):
+    n = 0
+    # Past `horizon`, only until the last vehicle has left its path: a vehicle whose speeds
+    # ended while it waited would stand at its stop line for ever.
+    while n * DT <= horizon or not all(v.done for v in vehicles):
+        assert n * DT < horizon + 900.0, "vehicles still queued 15 min after the horizon"
         t = n * DT
+        n += 1
         updates = []
         for lane_vs in by_lane.values():
             for i, v in enumerate(lane_vs):
