@@ -191,38 +191,29 @@ fn hold_at(path: &mut Path, stop_m: f64, speed_mps: f64) {
     let Some(&(horizon, ..)) = path.points.last() else {
         return;
     };
-    // Each segment of the undelayed path: its start, deltas, length and the distance walked
-    // to its start, computed once rather than again for every sample.
-    let segments: Vec<_> = path
-        .points
-        .windows(2)
-        .scan(0.0, |walked: &mut f64, w| {
-            let (dx, dy) = (w[1].1 - w[0].1, w[1].2 - w[0].2);
-            let len = dx.hypot(dy);
-            let start = *walked;
-            *walked += len;
-            Some((w[0].1, w[0].2, dx, dy, len, start))
-        })
-        .collect();
     let end = path.points.last().map_or((x0, y0), |p| (p.1, p.2));
     // Where the undelayed path would be after `s` metres. The samples' distances mostly
-    // grow, so the search goes on from the last sample's segment when it may: the segments
-    // before it end short of that sample's distance, hence of this one's too.
-    let (mut from, mut last_s) = (0, f64::NEG_INFINITY);
+    // grow, so the walk goes on from the last sample's segment (and the distance walked to
+    // its start) when it may: the segments before it end short of that sample's distance,
+    // hence of this one's too. No segment is measured twice on the way, and nothing is kept
+    // but the cursor.
+    let (mut segment, mut walked, mut last_s) = (0, 0.0, f64::NEG_INFINITY);
     let mut at_distance = |s: f64| -> (f64, f64) {
         // Also after a NaN: only a distance not below the last one keeps the cursor.
         if s.partial_cmp(&last_s).is_none_or(Ordering::is_lt) {
-            from = 0;
+            (segment, walked) = (0, 0.0);
         }
         last_s = s;
-        for (i, &(x, y, dx, dy, len, walked)) in segments.iter().enumerate().skip(from) {
+        while let Some(w) = path.points.get(segment..segment + 2) {
+            let (dx, dy) = (w[1].1 - w[0].1, w[1].2 - w[0].2);
+            let len = dx.hypot(dy);
             if walked + len >= s && len > 1e-9 {
-                from = i;
                 let f = (s - walked) / len;
-                return (x + f * dx, y + f * dy);
+                return (w[0].1 + f * dx, w[0].2 + f * dy);
             }
+            walked += len;
+            segment += 1;
         }
-        from = segments.len();
         end
     };
     let steps = (horizon / PATH_STEP_S).ceil() as usize;
@@ -507,12 +498,27 @@ impl Detectors {
         }
         self.signal_rules(cfg, inputs, out);
         // Only warnings about tracks good enough to warn about. Judged only for the road users
-        // of a warning: most evaluations have none, and judging projects on every lane.
-        let doubted = |id: &u32| {
+        // of a warning (most evaluations have none, and judging projects on every lane), each
+        // once however many warnings name it.
+        let mut named: Vec<u32> = out
+            .iter()
+            .filter(|f| f.kind != HazardKind::Glosa)
+            .flat_map(|f| f.road_users.iter().copied())
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        named.retain(|id| {
             let mut theirs = inputs.world.objects.iter().filter(|o| o.id == *id);
             theirs.any(|o| self.history.doubt(&cfg.quality, inputs.map, o).is_some())
-        };
-        out.retain(|f| f.kind == HazardKind::Glosa || !f.road_users.iter().any(doubted));
+        });
+        let doubted = &named;
+        out.retain(|f| {
+            f.kind == HazardKind::Glosa
+                || !f
+                    .road_users
+                    .iter()
+                    .any(|id| doubted.binary_search(id).is_ok())
+        });
         out.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.kind.cmp(&b.kind)));
     }
 }
