@@ -36,7 +36,7 @@ fn detected(r: &RunSummary, k: HazardKind, labelled: usize, lead_s: f64) {
 #[test]
 fn beyond_line_of_sight_crossing() {
     let r = replay("blos_crossing");
-    // Measured: collision warned 2.8 s before the crossing point, flagged beyond line of
+    // Measured: collision warned 2.9 s before the crossing point, flagged beyond line of
     // sight (the building hides the two). Violation 2.45 s before its stop line (2.05 s
     // before the reaction time applied under any red), running 0.6 s before the crossing
     // point (it can only come after the line). No false warnings.
@@ -65,7 +65,7 @@ fn beyond_line_of_sight_crossing() {
 #[test]
 fn permissive_left_turn() {
     let r = replay("left_turn");
-    // Measured: warned 3.2 s before the conflict point (3.5 s before the 0.3 s confirm_s
+    // Measured: warned 3.0 s before the conflict point (3.3 s before the 0.3 s confirm_s
     // hysteresis on start). The shared lane allows straight and
     // left; the car slows on a free road with a green ahead, which makes the left turn the
     // likelier way (detectors::intent), and left × oncoming straight passes min_probability.

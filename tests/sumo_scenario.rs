@@ -95,6 +95,13 @@ fn the_bundled_sumo_scenario_is_tracked_well_and_eval_reports_hazards() {
     );
     // Hazards: the detectors are tuned elsewhere; here the section must be there and sane.
     let h = v["hazards"].as_object().expect("a hazards section");
+    // SUMO signals each link: the lanes have no group of their own, and the signal rules
+    // judge them by their connections' groups (GLOSA advises the vehicles on them).
+    let glosa = h.get("glosa").and_then(|g| g["warnings"].as_u64());
+    assert!(
+        glosa.is_some_and(|n| n > 0),
+        "GLOSA on the SUMO lanes: {glosa:?}"
+    );
     assert!(!h.is_empty(), "hazard kinds reported");
     for (kind, r) in h {
         let w = r["warnings"]

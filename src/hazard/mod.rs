@@ -260,14 +260,18 @@ pub struct RedLightConfig {
     pub enabled: bool,
     /// The deceleration a driver stops with comfortably.
     pub comfortable_decel_mps2: f64,
+    /// The firmest braking a driver still uses to stop for a red (SUMO's default for a
+    /// passenger car): the collision prediction takes a vehicle facing a red to stop at its
+    /// line if this stops it, until the violation rule has found it running.
+    pub firm_decel_mps2: f64,
     /// Perception-reaction time before braking starts: "cannot stop" means the stopping
     /// distance v·t_r + v²/(2a) exceeds the distance to the stop line, the kinematic
     /// definition of the (Type I) dilemma zone (Gazis, Herman & Maradudin 1960) that the ITE
     /// yellow-interval formula Y = t_r + v/(2a) also uses, with ITE's recommended
     /// t_r = 1.0 s and a = 10 ft/s² (3.05 m/s²) (ITE, "Guidelines for Determining Traffic
-    /// Signal Change and Clearance Intervals", 2020). The reaction runs from the light's
-    /// change, as in that definition (the onset of yellow): all of it while green, the rest
-    /// of it during yellow, none once red; a driver already braking has reacted.
+    /// Signal Change and Clearance Intervals", 2020). It applies under any light to a driver
+    /// not braking (one who has not started braking has not reacted, whatever the light has
+    /// shown); a driver already braking has reacted.
     #[serde(alias = "reaction_s")]
     pub reaction_time_s: f64,
     /// Vehicles farther than this from the stop line are not judged yet.
@@ -290,6 +294,7 @@ impl Default for RedLightConfig {
         Self {
             enabled: true,
             comfortable_decel_mps2: 3.0,
+            firm_decel_mps2: 4.5,
             reaction_time_s: 1.0,
             max_distance_m: 120.0,
             min_speed_mps: 3.0,
@@ -550,6 +555,7 @@ impl HazardConfig {
                 "red_light.comfortable_decel_mps2",
                 self.red_light.comfortable_decel_mps2,
             ),
+            ("red_light.firm_decel_mps2", self.red_light.firm_decel_mps2),
             ("red_light.max_distance_m", self.red_light.max_distance_m),
             (
                 "red_light.braking_window_s",
@@ -584,6 +590,15 @@ impl HazardConfig {
             if !(v.is_finite() && v > 0.0) {
                 return Err((format!("hazards.{k}"), format!("must be positive, got {v}")));
             }
+        }
+        if self.red_light.firm_decel_mps2 < self.red_light.comfortable_decel_mps2 {
+            return Err((
+                "hazards.red_light.firm_decel_mps2".into(),
+                format!(
+                    "must be at least red_light.comfortable_decel_mps2 ({}), got {}",
+                    self.red_light.comfortable_decel_mps2, self.red_light.firm_decel_mps2
+                ),
+            ));
         }
         let non_negative = [
             ("confirm_s", self.confirm_s),

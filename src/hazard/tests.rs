@@ -464,6 +464,12 @@ fn suppression_zones_and_config_validation() {
     assert!(cfg.validate().is_ok());
     cfg.collision.pet_s = -1.0;
     assert_eq!(cfg.validate().unwrap_err().0, "hazards.collision.pet_s");
+    // A firm stop softer than a comfortable one is a mistake.
+    let mut cfg = HazardConfig::default();
+    cfg.red_light.firm_decel_mps2 = 2.0;
+    let (field, why) = cfg.validate().unwrap_err();
+    assert_eq!(field, "hazards.red_light.firm_decel_mps2");
+    assert!(why.contains("comfortable_decel_mps2"), "{why}");
 }
 
 #[test]
@@ -558,6 +564,15 @@ fn a_pedestrian_on_or_entering_a_crosswalk_a_vehicle_crosses_is_a_vru_hazard() {
     let crossing = obj(2, Class::Pedestrian, [7.5, -7.5], [-1.4, 0.0]);
     let far = obj(1, Class::Car, [0.0, -150.0], [0.0, 10.0]);
     assert!(vru(&mut e, crossing, far).is_empty());
+    // A cyclist riding along the crosswalk (across the road) is on it; one riding up the
+    // lane ahead of the car passes over it with the traffic and is not (the paths' rule
+    // judges that pair, and a follower does not cross its leader).
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let across = obj(3, Class::Bicycle, [6.0, -7.5], [-4.0, 0.0]);
+    assert_eq!(vru(&mut e, across, car).len(), 1);
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let ahead = obj(3, Class::Bicycle, [0.5, -14.0], [0.0, 5.0]);
+    assert!(vru(&mut e, ahead, car).is_empty());
     // Disabled with the VRU detector.
     let mut cfg = HazardConfig::default();
     cfg.vru.enabled = false;
@@ -601,4 +616,146 @@ fn glosa_per_lane_without_any_vehicle() {
     let mut e = HazardEngine::new(cfg);
     run_on(&mut e, 0.0, vec![], &sig, &m);
     assert!(e.lane_advice().is_empty());
+}
+
+/// Lane 1 of `map()` without a group of its own, as a SUMO network's or a real MAP's lanes
+/// are: straight on to lane 2 on signal group 2, right to lane 3 on group 3.
+fn map_with_movement_groups() -> SiteMap {
+    let mut m = map();
+    m.lanes[0].signal_group = None;
+    let egress = |id: u8, centreline: Vec<[f64; 2]>| Lane {
+        id,
+        approach: "exit".into(),
+        width_m: 3.5,
+        centreline,
+        direction: LaneDirection::Egress,
+        signal_group: None,
+        maneuvers: vec![],
+        connects_to: vec![],
+        speed_limit_mps: Some(14.0),
+        path_cache: Default::default(),
+    };
+    m.lanes.push(egress(2, vec![[0.0, 10.0], [0.0, 200.0]]));
+    m.lanes.push(egress(3, vec![[10.0, -3.0], [200.0, -3.0]]));
+    let connection =
+        |to: u8, maneuver, group: u8, connector: Vec<[f64; 2]>| crate::map::Connection {
+            from: 1,
+            to,
+            maneuver,
+            signal_group: Some(group),
+            connector,
+        };
+    m.connections = vec![
+        connection(
+            2,
+            crate::scenario::Maneuver::Straight,
+            2,
+            vec![[0.0, -10.0], [0.0, 10.0]],
+        ),
+        connection(
+            3,
+            crate::scenario::Maneuver::Right,
+            3,
+            vec![[0.0, -10.0], [3.0, -5.0], [10.0, -3.0]],
+        ),
+    ];
+    m
+}
+
+/// Groups 2 and 3: `straight` and `right` for 40 s (since 10 s ago).
+fn movement_signals(straight: Light, right: Light) -> Vec<GroupState> {
+    let group = |id: u8, light: Light| {
+        let iv = Interval::exact(light, t0().add_secs(-10.0), t0().add_secs(40.0));
+        GroupState::new(id, iv, &[])
+    };
+    vec![group(2, straight), group(3, right)]
+}
+
+#[test]
+fn movements_with_their_own_signal_groups_are_judged_by_them() {
+    let m = map_with_movement_groups();
+    // GLOSA: one advice per group of the lane's movements.
+    let mut e = HazardEngine::new(HazardConfig::default());
+    let sig = movement_signals(Light::Red, Light::ProtectedGreen);
+    run_on(&mut e, 0.0, vec![], &sig, &m);
+    let groups: Vec<(u8, u8)> = e
+        .lane_advice()
+        .iter()
+        .map(|a| (a.lane, a.signal_group))
+        .collect();
+    assert_eq!(groups, vec![(1, 2), (1, 3)]);
+    // A car at 14 m/s not slowing 55 m out: it goes straight on, and straight on is red: a
+    // violation once it has held red_light.confirm_s, named by group 2's light.
+    let violations = |sig: &[GroupState]| {
+        let mut e = HazardEngine::new(HazardConfig::default());
+        let mut starts = Vec::new();
+        for k in 0..=10 {
+            let t = 0.1 * f64::from(k);
+            let car = obj(7, Class::Car, [0.0, -55.0 + 14.0 * t], [0.0, 14.0]);
+            for ev in run_on(&mut e, t, vec![car], sig, &m) {
+                if ev.phase == Phase::Start && ev.hazard.kind == HazardKind::RedLightViolation {
+                    starts.push((t, ev.hazard.values));
+                }
+            }
+        }
+        starts
+    };
+    let starts = violations(&sig);
+    assert_eq!(starts.len(), 1, "{starts:?}");
+    assert!((starts[0].0 - 0.7).abs() < 1e-6, "{starts:?}");
+    assert_eq!(starts[0].1.signal_now, Some(Light::Red));
+    // Straight on green and only the right turn red: it is not running anything.
+    let other_way = movement_signals(Light::ProtectedGreen, Light::Red);
+    assert!(violations(&other_way).is_empty());
+    // Before, with no group on the lane, none of this was judged at all.
+    let mut without = m.clone();
+    without
+        .connections
+        .iter_mut()
+        .for_each(|c| c.signal_group = None);
+    let mut e = HazardEngine::new(HazardConfig::default());
+    run_on(&mut e, 0.0, vec![], &sig, &without);
+    assert!(e.lane_advice().is_empty());
+}
+
+#[test]
+fn a_car_that_can_stop_firmly_for_its_red_is_predicted_to_until_its_violation_holds() {
+    // Lane 1 under a long red; a car at 14 m/s 32 m before the line needs 3.06 m/s²: more
+    // than a comfortable stop (so the violation starts at once), less than a firm one (6
+    // m/s² here, so that it stays so for over a second). A car crossing the box on green
+    // meets it there if it does not stop.
+    let red = signal(Light::Red, 20.0, Light::ProtectedGreen);
+    let starts = |firm: f64| {
+        let mut cfg = HazardConfig::default();
+        cfg.red_light.firm_decel_mps2 = firm;
+        let mut e = HazardEngine::new(cfg);
+        let mut first = std::collections::BTreeMap::new();
+        for k in 0..=15 {
+            let t = 0.1 * f64::from(k);
+            let car = obj(1, Class::Car, [0.0, -42.0 + 14.0 * t], [0.0, 14.0]);
+            // Eastbound along y = −8, at x = 0 some 0.2 s after the car would be.
+            let cross = obj(2, Class::Car, [-36.4 + 14.0 * t, -8.0], [14.0, 0.0]);
+            for ev in run_on(&mut e, t, vec![car, cross], &red, &map()) {
+                if ev.phase == Phase::Start {
+                    first.entry(ev.hazard.kind).or_insert(t);
+                }
+            }
+        }
+        first
+    };
+    let first = starts(6.0);
+    assert!(first[&HazardKind::RedLightViolation] < 0.15, "{first:?}");
+    // The collision comes only once the violation has held red_light.confirm_s (0.7 s) not
+    // braking: until then the car is taken to stop.
+    let collision = first.get(&HazardKind::IntersectionCollision).copied();
+    assert!(
+        collision.is_some_and(|t| (0.7 - 1e-6..1.2).contains(&t)),
+        "{first:?}"
+    );
+    // Taken to run as soon as a comfortable stop is out of reach, it would be warned of at
+    // once.
+    let comfortable = HazardConfig::default().red_light.comfortable_decel_mps2;
+    let first = starts(comfortable);
+    let collision = first.get(&HazardKind::IntersectionCollision).copied();
+    assert!(collision.is_some_and(|t| t < 0.5), "{first:?}");
 }

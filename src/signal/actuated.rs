@@ -39,13 +39,18 @@ fn is_yellow(l: Light) -> bool {
 }
 
 /// Mean and standard deviation of the completed intervals of a kind of light before `t_s`.
+/// An entry at the scenario start (`t_s` ≤ 0) is the light the recording began with, not a
+/// change: when its interval started is unknown, so its length is no observation (a SUMO
+/// run's first red would otherwise predict every later red to be as short as the part of it
+/// that was recorded).
 fn observed(
     timeline: &[LightChange],
     t_s: f64,
     kind: fn(Light) -> bool,
 ) -> Option<(f64, f64, f64, f64)> {
     let (mut n, mut sum, mut sq, mut lo, mut hi) = (0.0, 0.0, 0.0, f64::INFINITY, 0.0f64);
-    for w in timeline.windows(2) {
+    let began_with = usize::from(timeline.first().is_some_and(|c| c.t_s <= 0.0));
+    for w in timeline.windows(2).skip(began_with) {
         if w[1].t_s > t_s {
             break;
         }
@@ -200,33 +205,34 @@ mod tests {
     #[test]
     fn bounds_and_prediction_use_only_the_past() {
         let tl = vec![
-            change(0.0, Light::ProtectedGreen),
-            change(25.0, Light::Yellow),
-            change(28.0, Light::Red),
-            change(60.0, Light::ProtectedGreen),
-            change(75.0, Light::Yellow), // a short green: the controller gapped out
-            change(78.0, Light::Red),
+            change(0.0, Light::Red), // as the recording began: no observation
+            change(5.0, Light::ProtectedGreen),
+            change(30.0, Light::Yellow),
+            change(33.0, Light::Red),
+            change(65.0, Light::ProtectedGreen),
+            change(80.0, Light::Yellow), // a short green: the controller gapped out
+            change(83.0, Light::Red),
         ];
         let t0 = Timestamp::from_micros(1_800_000_000_000_000);
         let c = ActuatedController::new(&plan(tl.clone()), t0);
         let mut out = Vec::new();
         // 5 s into the second green: the first green lasted 25 s.
-        c.states_at(t0.add_secs(65.0), &mut out);
+        c.states_at(t0.add_secs(70.0), &mut out);
         let iv = out[0].intervals()[0];
         assert_eq!(iv.light, Light::ProtectedGreen);
-        assert_eq!(iv.start, t0.add_secs(60.0));
-        assert_eq!(iv.min_end, t0.add_secs(70.0));
-        assert_eq!(iv.max_end, t0.add_secs(100.0));
+        assert_eq!(iv.start, t0.add_secs(65.0));
+        assert_eq!(iv.min_end, t0.add_secs(75.0));
+        assert_eq!(iv.max_end, t0.add_secs(105.0));
         assert_eq!(
             iv.likely_end,
-            t0.add_secs(85.0),
+            t0.add_secs(90.0),
             "mean of what was seen: 25 s"
         );
         // The recorded future (a 15 s green) is not read: the same answer with it cut off.
         let mut past_only = tl.clone();
-        past_only.truncate(4);
+        past_only.truncate(5);
         let mut cut = Vec::new();
-        ActuatedController::new(&plan(past_only), t0).states_at(t0.add_secs(65.0), &mut cut);
+        ActuatedController::new(&plan(past_only), t0).states_at(t0.add_secs(70.0), &mut cut);
         assert_eq!(cut, out);
         // Yellow is fixed; the next green starts when the predicted red ends.
         let [_, yellow, red] = out[0].intervals() else {
@@ -235,20 +241,40 @@ mod tests {
         let (yellow, red) = (*yellow, *red);
         assert_eq!(
             (yellow.light, yellow.start, yellow.likely_end),
-            (Light::Yellow, t0.add_secs(85.0), t0.add_secs(88.0))
+            (Light::Yellow, t0.add_secs(90.0), t0.add_secs(93.0))
         );
         assert_eq!(yellow.confidence, 1.0);
         assert_eq!(
             (red.light, red.likely_end),
-            (Light::Red, t0.add_secs(120.0))
+            (Light::Red, t0.add_secs(125.0)),
+            "the one whole red seen: 32 s"
         );
         // Past the likely end, but still green: the end is never in the past.
-        c.states_at(t0.add_secs(74.0), &mut out);
-        c.states_at(t0.add_secs(90.0), &mut out);
+        c.states_at(t0.add_secs(79.0), &mut out);
+        c.states_at(t0.add_secs(95.0), &mut out);
         assert_eq!(out[0].current(), Light::Red);
         let iv = out[0].intervals()[0];
-        assert!(iv.likely_end >= t0.add_secs(90.0) && iv.min_end >= t0.add_secs(90.0));
+        assert!(iv.likely_end >= t0.add_secs(95.0) && iv.min_end >= t0.add_secs(95.0));
         assert!(iv.confidence < 1.0);
+    }
+
+    #[test]
+    fn the_light_the_recording_began_with_is_no_observation() {
+        // A SUMO run recorded from the middle of a red: 15 s of it were seen.
+        let tl = vec![
+            change(0.0, Light::Red),
+            change(15.0, Light::ProtectedGreen),
+            change(35.0, Light::Yellow),
+            change(38.0, Light::Red),
+        ];
+        let t0 = Timestamp::from_micros(1_800_000_000_000_000);
+        let mut out = Vec::new();
+        ActuatedController::new(&plan(tl), t0).states_at(t0.add_secs(45.0), &mut out);
+        let iv = out[0].intervals()[0];
+        assert_eq!(iv.light, Light::Red);
+        // The plan's nominal red (60 − 20 − 3 = 37 s) until a whole red has been seen; the
+        // 15 s would have predicted green at 53 s.
+        assert_eq!(iv.likely_end, t0.add_secs(75.0));
     }
 
     #[test]

@@ -10,9 +10,11 @@
 //! on it overlap, or miss each other by less than `vru.pet_s`.
 
 use super::{is_vru, Detectors, Inputs};
+use crate::fusion::Class;
 use crate::hazard::conflict::Path;
 use crate::hazard::{Finding, HazardConfig, HazardKind, Values};
 use crate::map::geometry::point_in_polygon;
+use crate::world::WorldObject;
 
 /// Paths are tested against a crosswalk at least this finely in time.
 const SAMPLE_S: f64 = 0.1;
@@ -58,6 +60,7 @@ impl Detectors {
             .iter()
             .filter(|w| w.polygon.len() >= 3)
         {
+            let along = crosswalk_direction(&cw.centreline);
             // The road users on this crosswalk within the horizon, and when: (index, in, out).
             let on: Vec<(usize, f64, f64)> = objects
                 .iter()
@@ -67,6 +70,15 @@ impl Detectors {
                     let inside = cw.contains([o.east_m, o.north_m]);
                     // A slow one counts only where it stands on the crosswalk already.
                     if !inside && o.speed_mps() < c.min_vru_speed_mps {
+                        return None;
+                    }
+                    // A cyclist riding with the traffic passes through the crosswalk
+                    // across it: a road user of the carriageway there (the paths' rule
+                    // judges it), not one using the crosswalk.
+                    if o.class == Class::Bicycle
+                        && o.speed_mps() >= c.min_vru_speed_mps
+                        && !crosses_along(o, along)
+                    {
                         return None;
                     }
                     self.hypotheses[self.spans[i].clone()]
@@ -132,6 +144,24 @@ impl Detectors {
             }
         }
     }
+}
+
+/// The unit direction of a crosswalk's walking line (`None` if it has no length).
+fn crosswalk_direction(centreline: &[[f64; 2]]) -> Option<[f64; 2]> {
+    let (a, b) = (centreline.first()?, centreline.last()?);
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len = dx.hypot(dy);
+    (len > 0.0).then(|| [dx / len, dy / len])
+}
+
+/// Whether a moving road user goes along a crosswalk (either way, within 45° of its walking
+/// line) rather than across it; any way counts on a crosswalk without a line.
+fn crosses_along(o: &WorldObject, along: Option<[f64; 2]>) -> bool {
+    let Some([ax, ay]) = along else {
+        return true;
+    };
+    let cos = (o.vel_east_mps * ax + o.vel_north_mps * ay).abs() / o.speed_mps().max(1e-9);
+    cos >= std::f64::consts::FRAC_1_SQRT_2
 }
 
 /// Where a path is at `t` (its last point past the end).

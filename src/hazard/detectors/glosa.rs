@@ -73,33 +73,51 @@ pub fn advise(
     Advice::Stop
 }
 
-/// The advice for every signalised ingress lane whose group's timing is known, in map order.
+/// The advice for every signalised ingress lane whose group's timing is known, in map order:
+/// one per group of the lane's movements when they have their own (a SUMO network's, a real
+/// MAP's), in the order of its connections.
 pub fn lane_advice(cfg: &GlosaConfig, inputs: &Inputs, out: &mut Vec<LaneAdvice>) {
     out.clear();
     if !cfg.enabled {
         return;
     }
     for lane in &inputs.map.lanes {
-        let (LaneDirection::Ingress, Some(group)) = (lane.direction, lane.signal_group) else {
-            continue;
-        };
-        let Some(g) = inputs.signals.iter().find(|g| g.id == group) else {
-            continue;
-        };
         let length = lane.length_m();
-        if length <= 0.0 {
+        if lane.direction != LaneDirection::Ingress || length <= 0.0 {
             continue;
         }
         let distance_m = length.min(cfg.max_distance_m);
         let limit = lane.speed_limit_mps.unwrap_or(cfg.default_speed_limit_mps);
-        out.push(LaneAdvice {
-            lane: lane.id,
-            signal_group: group,
-            distance_m,
-            speed_limit_mps: limit,
-            signal_now: light_at(inputs.signals, group, inputs.now),
-            advice: advise(cfg, g, inputs.now, distance_m, limit),
-        });
+        let mut advise_for = |group: u8| {
+            let Some(g) = inputs.signals.iter().find(|g| g.id == group) else {
+                return;
+            };
+            out.push(LaneAdvice {
+                lane: lane.id,
+                signal_group: group,
+                distance_m,
+                speed_limit_mps: limit,
+                signal_now: light_at(inputs.signals, group, inputs.now),
+                advice: advise(cfg, g, inputs.now, distance_m, limit),
+            });
+        };
+        if let Some(group) = lane.signal_group {
+            advise_for(group);
+            continue;
+        }
+        // Each group once: a bit per group seen.
+        let mut seen = [0u64; 4];
+        let groups = inputs
+            .map
+            .connections_from(lane.id)
+            .filter_map(|c| c.signal_group);
+        for group in groups {
+            let (word, bit) = (usize::from(group / 64), 1u64 << (group % 64));
+            if seen[word] & bit == 0 {
+                seen[word] |= bit;
+                advise_for(group);
+            }
+        }
     }
 }
 

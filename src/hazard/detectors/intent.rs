@@ -64,12 +64,15 @@ pub fn routes(map: &SiteMap) -> Vec<Route> {
         .iter()
         .filter_map(|c| {
             let line = map.connection_path(c)?;
-            let entry_m = map.lane(c.from)?.path()?.length_m();
+            let from = map.lane(c.from)?;
+            let entry_m = from.path()?.length_m();
             Some(Route {
                 entry_m,
                 from: c.from,
                 to: c.to,
-                signal_group: c.signal_group,
+                // The connection's own group (real networks signal each movement), else
+                // its lane's.
+                signal_group: c.signal_group.or(from.signal_group),
                 radius_m: turn_radius(map, c),
                 line,
             })

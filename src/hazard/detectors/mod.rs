@@ -70,6 +70,17 @@ pub struct Detectors {
     /// The ingress lane each track last drove on, and when: after the stop line it still
     /// goes in single file with those from that lane.
     came_from: BTreeMap<u32, (u8, Timestamp)>,
+    /// Vehicles the red-light rule finds in violation, since when (whether or not that
+    /// detector is enabled: the prediction uses its judgement).
+    violations: BTreeMap<u32, Violation>,
+}
+
+/// A red-light violation held over consecutive evaluations.
+#[derive(Debug, Clone, Copy)]
+struct Violation {
+    since: Timestamp,
+    /// Held for `red_light.confirm_s`: the vehicle is then predicted to run its red.
+    confirmed: bool,
 }
 
 /// How long a track that left its ingress lane is still taken to have come from it.
@@ -87,6 +98,52 @@ struct Hypothesis {
     /// The ingress lane it starts from (or, past the stop line, last drove on): two road
     /// users from one lane follow each other, they do not cross.
     from: Option<u8>,
+    /// The signal group of its movement: the connection's, else the lane's.
+    group: Option<u8>,
+}
+
+/// How the lights stand for a road user's predicted movements at one instant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct MovementLights {
+    /// The group of its likeliest signalised movement.
+    likeliest: u8,
+    /// The group of its likeliest movement that is red then.
+    likeliest_red: Option<u8>,
+    /// The share, by likelihood, of its movements that are red then (an unsignalised
+    /// movement counts as not red).
+    red_share: f64,
+}
+
+/// The lights of `hypotheses`' movements at `t`; `None` if none of them is signalised. On a
+/// lane whose movements share one group this is just that group's light; on one whose
+/// movements have their own (a SUMO network's, a real MAP's), it weighs them by intent.
+fn movement_lights(
+    hypotheses: &[Hypothesis],
+    signals: &[GroupState],
+    t: Timestamp,
+) -> Option<MovementLights> {
+    let (mut red, mut total) = (0.0, 0.0);
+    let mut likeliest: Option<(u8, f64)> = None;
+    let mut likeliest_red: Option<(u8, f64)> = None;
+    let more_likely = |best: Option<(u8, f64)>, p: f64| best.is_none_or(|(_, q)| p > q);
+    for h in hypotheses {
+        total += h.probability;
+        let Some(g) = h.group else { continue };
+        if more_likely(likeliest, h.probability) {
+            likeliest = Some((g, h.probability));
+        }
+        if light_at(signals, g, t) == Some(Light::Red) {
+            red += h.probability;
+            if more_likely(likeliest_red, h.probability) {
+                likeliest_red = Some((g, h.probability));
+            }
+        }
+    }
+    Some(MovementLights {
+        likeliest: likeliest?.0,
+        likeliest_red: likeliest_red.map(|l| l.0),
+        red_share: if total > 0.0 { red / total } else { 0.0 },
+    })
 }
 
 /// A vehicle slower than this and speeding up faster than that is a queue moving off.
@@ -127,33 +184,31 @@ const PATH_STEP_S: f64 = 0.25;
 /// Weight of the newest acceleration sample in each track's smoothed acceleration.
 const ACCEL_SMOOTHING: f64 = 0.3;
 
-/// Distance to the stop line if the vehicle will stop there: its light is red on arrival and
-/// a comfortable deceleration stops it in time.
+/// Whether a vehicle at `speed_mps`, `remaining_m` before its stop line, will stop there
+/// for `group`: its light is red on arrival and firm braking (or the braking the vehicle
+/// shows) stops it in time.
 fn stops_for_red(
     cfg: &HazardConfig,
     inputs: &Inputs,
-    o: &WorldObject,
-    matched: Option<(MatchedPath, f64)>,
-    motion: &BTreeMap<u32, (Timestamp, f64, f64)>,
-) -> Option<f64> {
-    if is_vru(o.class) {
-        return None;
-    }
-    let (lane, remaining) = signal_lane(inputs.map, matched, o)?;
-    let v = o.speed_mps();
+    speed_mps: f64,
+    remaining_m: f64,
+    group: u8,
+    decel_mps2: f64,
+) -> bool {
+    let (v, remaining) = (speed_mps, remaining_m);
     if remaining <= 0.0 || v < 0.5 {
-        return None;
+        return false;
     }
     let arrival = inputs.now.add_secs(remaining / v);
-    let red = light_at(inputs.signals, lane.signal_group?, arrival) == Some(Light::Red);
-    let comfortable = v * v / (2.0 * remaining) <= cfg.red_light.comfortable_decel_mps2;
-    let decel = motion.get(&o.id).map_or(0.0, |m| -m.2);
-    (red && (comfortable || braking_to_stop(decel, v, remaining))).then_some(remaining)
+    let red = light_at(inputs.signals, group, arrival) == Some(Light::Red);
+    let can_stop = v * v / (2.0 * remaining) <= cfg.red_light.firm_decel_mps2;
+    red && (can_stop || braking_to_stop(decel_mps2, v, remaining))
 }
 
 /// The signalised ingress lane a road user is associated with by the map matcher (the lane
 /// it is on, or the one it left by the connection it is on) and its distance to that lane's
 /// stop line (negative past it). One association for the prediction and the signal rules.
+/// A lane is signalised by its own group or by those of its connections.
 fn signal_lane<'m>(
     map: &'m SiteMap,
     matched: Option<(MatchedPath, f64)>,
@@ -163,9 +218,11 @@ fn signal_lane<'m>(
         MatchedPath::Lane(id) => id,
         MatchedPath::Connection { from, .. } => from,
     };
-    let lane = map
-        .lane(id)
-        .filter(|l| l.direction == LaneDirection::Ingress && l.signal_group.is_some())?;
+    let lane = map.lane(id).filter(|l| {
+        l.direction == LaneDirection::Ingress
+            && (l.signal_group.is_some()
+                || map.connections_from(l.id).any(|c| c.signal_group.is_some()))
+    })?;
     let (_, remaining, _) = lane_position(lane, [o.east_m, o.north_m])?;
     Some((lane, remaining))
 }
@@ -381,6 +438,8 @@ impl Detectors {
                 self.came_from.insert(o.id, (lane, now));
             }
             let came_from = self.came_from.get(&o.id).map(|e| e.0);
+            let signal = signal_lane(inputs.map, matched, o);
+            let lane_group = signal.and_then(|(l, _)| l.signal_group);
             let v = o.speed_mps();
             let accel = self.motion.get(&o.id).map_or(0.0, |m| m.2);
             // A queue moving off: predicted to speed up (to the lane's limit) rather than
@@ -408,6 +467,7 @@ impl Detectors {
                     probability,
                     turns: turn.is_some(),
                     from: route.map(|r| r.from).or(came_from),
+                    group: route.map_or(lane_group, |r| r.signal_group),
                 });
             };
             match matched {
@@ -427,14 +487,22 @@ impl Detectors {
                         matches!(m, Some((MatchedPath::Lane(l), s))
                             if *l == id && *s > station_m && *s - station_m < LEADER_GAP_M)
                     });
-                    let green_on_arrival = inputs
+                    // Its light: the lane's, else that of its way straight on (slowing
+                    // with that one green is what points to a turn).
+                    let group = inputs
                         .map
                         .lane(id)
                         .and_then(|l| l.signal_group)
-                        .is_none_or(|g| {
-                            let arrival = inputs.now.add_secs(to_line / v.max(0.5));
-                            light_at(inputs.signals, g, arrival).is_none_or(is_green)
+                        .or_else(|| {
+                            routes
+                                .iter()
+                                .find(|r| r.from == id && !r.turns())
+                                .and_then(|r| r.signal_group)
                         });
+                    let green_on_arrival = group.is_none_or(|g| {
+                        let arrival = inputs.now.add_secs(to_line / v.max(0.5));
+                        light_at(inputs.signals, g, arrival).is_none_or(is_green)
+                    });
                     let evidence = intent::Evidence {
                         speed_mps: v,
                         to_line_m: to_line,
@@ -474,29 +542,42 @@ impl Detectors {
                     push(None, on_lane, 1.0)
                 }
             }
-            // A vehicle that can stop comfortably for a light that will be red on its
-            // arrival is expected to stop at the line, not to drive on into the cross traffic.
-            if let Some(stop_m) = stops_for_red(cfg, inputs, o, matched, &self.motion) {
-                for h in &mut self.hypotheses[first..] {
-                    hold_at(&mut h.path, stop_m, v);
-                }
-            }
-            let mut around = Aabb::EMPTY;
-            for h in &mut self.hypotheses[first..] {
-                h.bbox = Aabb::of_path(&h.path);
-                around = around.union(h.bbox);
-            }
-            self.boxes.push(around);
             self.spans.push(first..self.hypotheses.len());
         }
         matcher.prune(inputs.now);
         self.came_from
             .retain(|_, (_, t)| now.secs_since(*t) < CAME_FROM_KEEP_S);
+        // The signal rules first: whether a vehicle is running its red is theirs to judge,
+        // and the prediction below follows that judgement.
+        self.signal_rules(cfg, inputs, out);
+        for (index, o) in inputs.world.objects.iter().enumerate() {
+            let span = self.spans[index].clone();
+            // A vehicle facing a red on arrival is expected to stop at the line, not to drive
+            // on into the cross traffic, if it can (braking firmly, or braking already) and
+            // its violation has not been confirmed: each of its movements by its own light.
+            let signal = signal_lane(inputs.map, self.matches[index], o);
+            if let (Some((_, stop_m)), false) = (signal, is_vru(o.class)) {
+                let running = self.violations.get(&o.id).is_some_and(|v| v.confirmed);
+                let decel = self.motion.get(&o.id).map_or(0.0, |m| -m.2);
+                let v = o.speed_mps();
+                for h in &mut self.hypotheses[span.clone()] {
+                    let stops = |g| stops_for_red(cfg, inputs, v, stop_m, g, decel);
+                    if !running && h.group.is_some_and(stops) {
+                        hold_at(&mut h.path, stop_m, v);
+                    }
+                }
+            }
+            let mut around = Aabb::EMPTY;
+            for h in &mut self.hypotheses[span] {
+                h.bbox = Aabb::of_path(&h.path);
+                around = around.union(h.bbox);
+            }
+            self.boxes.push(around);
+        }
         if cfg.collision.enabled || cfg.vru.enabled {
             self.conflicts(cfg, inputs, out);
             self.crosswalk_conflicts(cfg, inputs, out);
         }
-        self.signal_rules(cfg, inputs, out);
         // Only warnings about tracks good enough to warn about. Judged only for the road users
         // of a warning (most evaluations have none, and judging projects on every lane), each
         // once however many warnings name it.

@@ -1,7 +1,9 @@
 //! Red-light violation (red on arrival and no comfortable stop) and red-light running
 //! (crossed the stop line on red); hands vehicles on signalised lanes to GLOSA.
 
-use super::{is_vru, light_at, signal_lane, Detectors, Inputs, RUNNING_REPORT_S};
+use super::{
+    is_vru, light_at, movement_lights, signal_lane, Detectors, Inputs, Violation, RUNNING_REPORT_S,
+};
 use crate::hazard::{Finding, HazardConfig, HazardKind, Values};
 use crate::map::matching::MatchedPath;
 use crate::v2x::cn::spat::Light;
@@ -20,14 +22,22 @@ impl Detectors {
     ) {
         let now = inputs.now;
         let mut still_before: BTreeMap<(u32, u8), f64> = BTreeMap::new();
-        let objects = inputs.world.objects.iter().zip(&self.matches);
-        for (o, matched) in objects.filter(|(o, _)| !is_vru(o.class)) {
+        let mut violations: BTreeMap<u32, Violation> = BTreeMap::new();
+        let objects = inputs
+            .world
+            .objects
+            .iter()
+            .zip(&self.matches)
+            .zip(&self.spans);
+        for ((o, matched), span) in objects.filter(|((o, _), _)| !is_vru(o.class)) {
             let v = o.speed_mps();
             let p = [o.east_m, o.north_m];
             let Some((lane, remaining)) = signal_lane(inputs.map, *matched, o) else {
                 continue;
             };
-            let Some(group) = lane.signal_group else {
+            // The lights of the ways it may go (one group for a lane signalled as a whole).
+            let movements = &self.hypotheses[span.clone()];
+            let Some(lights_now) = movement_lights(movements, inputs.signals, now) else {
                 continue;
             };
             let key = (o.id, lane.id);
@@ -35,13 +45,19 @@ impl Detectors {
             if remaining > 0.0 {
                 still_before.insert(key, remaining);
             }
-            let light_now = light_at(inputs.signals, group, now);
+            let red_now = lights_now.red_share >= 0.5;
             let stop = lane.stop_point().unwrap_or(p);
             // Crossed the stop line since the last evaluation, on red.
             if let (Some(d0), true) = (was_before, remaining <= 0.0) {
                 // A vehicle creeping over the line in a queue (or a track's noise around a
-                // stopped one) is not running the light.
-                if light_now == Some(Light::Red) && d0 < 30.0 && v >= cfg.red_light.min_speed_mps {
+                // stopped one) is not running the light; nor is a track in doubt as it
+                // crosses (the finding outlives the crossing, and by then a glitch, such as
+                // a new track's wild first velocity, may have settled).
+                if red_now
+                    && d0 < 30.0
+                    && v >= cfg.red_light.min_speed_mps
+                    && self.history.doubt(&cfg.quality, inputs.map, o).is_none()
+                {
                     self.ran_red.insert(o.id, (now, lane.id, stop, v));
                 }
             }
@@ -67,13 +83,16 @@ impl Detectors {
                             && l.speed_mps() < v_long - LEADER_SLOWER_MPS
                     })
             }) && matches!(matched, Some((MatchedPath::Lane(_), _)));
-            if rl.enabled
-                && v_long >= rl.min_speed_mps
-                && remaining <= rl.max_distance_m
-                && !behind_slower
-            {
+            // Judged whether or not the warning is enabled: the prediction of where the
+            // vehicle goes follows this judgement.
+            if v_long >= rl.min_speed_mps && remaining <= rl.max_distance_m && !behind_slower {
                 let v = v_long;
                 let arrival = now.add_secs(remaining / v);
+                let lights = movement_lights(movements, inputs.signals, arrival);
+                let red_on_arrival = lights.is_some_and(|l| l.red_share >= 0.5);
+                let group = lights.map_or(lights_now.likeliest, |l| {
+                    l.likeliest_red.unwrap_or(l.likeliest)
+                });
                 let on_arrival = light_at(inputs.signals, group, arrival);
                 // The braking trend: the slope of the speed along the lane over the last
                 // braking_window_s (quicker to show a driver's braking than the smoothed
@@ -96,11 +115,8 @@ impl Detectors {
                 } else {
                     f64::INFINITY
                 };
-                if on_arrival == Some(Light::Red)
-                    && required > rl.comfortable_decel_mps2
-                    && !stopping
-                {
-                    out.push(Finding {
+                if red_on_arrival && required > rl.comfortable_decel_mps2 && !stopping {
+                    let f = Finding {
                         kind: HazardKind::RedLightViolation,
                         road_users: vec![o.id],
                         priority: 6,
@@ -110,22 +126,33 @@ impl Detectors {
                             distance_m: Some(remaining),
                             speed_mps: Some(v),
                             required_decel_mps2: required.is_finite().then_some(required),
-                            signal_now: light_now,
+                            signal_now: light_at(inputs.signals, group, now),
                             signal_on_arrival: on_arrival,
                             ..Values::default()
                         },
                         lane: Some(lane.id),
-                    });
+                    };
+                    // Held for `confirm_s`: not braking all that time. (A critical one
+                    // starts as a warning at once, but a driver braking late and firmly
+                    // still stops: `firm_decel_mps2` decides that in the prediction.)
+                    let since = self.violations.get(&o.id).map_or(now, |v| v.since);
+                    let confirmed = now.secs_since(since) >= cfg.confirm_time_s(f.kind) - 1e-6;
+                    violations.insert(o.id, Violation { since, confirmed });
+                    if rl.enabled {
+                        out.push(f);
+                    }
                 }
             }
             let gl = &cfg.glosa;
             if gl.enabled && remaining <= gl.max_distance_m && v >= 1.0 {
+                let group = lights_now.likeliest;
                 if let Some(f) = super::glosa::glosa(gl, inputs, lane, group, o, remaining, stop) {
                     out.push(f);
                 }
             }
         }
         self.before_line = still_before;
+        self.violations = violations;
         self.ran_red
             .retain(|_, (t, ..)| now.secs_since(*t) <= RUNNING_REPORT_S);
         if cfg.red_light.enabled {
