@@ -725,9 +725,10 @@ fn a_car_that_can_stop_firmly_for_its_red_is_predicted_to_until_its_violation_ho
     // m/s² here, so that it stays so for over a second). A car crossing the box on green
     // meets it there if it does not stop.
     let red = signal(Light::Red, 20.0, Light::ProtectedGreen);
-    let starts = |firm: f64| {
+    let starts_with = |firm: f64, red_light: bool| {
         let mut cfg = HazardConfig::default();
         cfg.red_light.firm_decel_mps2 = firm;
+        cfg.red_light.enabled = red_light;
         let mut e = HazardEngine::new(cfg);
         let mut first = std::collections::BTreeMap::new();
         for k in 0..=15 {
@@ -743,6 +744,7 @@ fn a_car_that_can_stop_firmly_for_its_red_is_predicted_to_until_its_violation_ho
         }
         first
     };
+    let starts = |firm: f64| starts_with(firm, true);
     let first = starts(6.0);
     assert!(first[&HazardKind::RedLightViolation] < 0.15, "{first:?}");
     // The collision comes only once the violation has held red_light.confirm_s (0.7 s) not
@@ -751,6 +753,17 @@ fn a_car_that_can_stop_firmly_for_its_red_is_predicted_to_until_its_violation_ho
     assert!(
         collision.is_some_and(|t| (0.7 - 1e-6..1.2).contains(&t)),
         "{first:?}"
+    );
+    // Its warnings disabled, the red-light rule still judges who runs: the collision comes
+    // at the same moment, and only the red-light warnings are gone.
+    let without = starts_with(6.0, false);
+    assert_eq!(
+        without.get(&HazardKind::IntersectionCollision).copied(),
+        collision
+    );
+    assert!(
+        !without.contains_key(&HazardKind::RedLightViolation),
+        "{without:?}"
     );
     // Taken to run as soon as a comfortable stop is out of reach, it would be warned of at
     // once.
