@@ -772,3 +772,33 @@ fn a_car_that_can_stop_firmly_for_its_red_is_predicted_to_until_its_violation_ho
     let collision = first.get(&HazardKind::IntersectionCollision).copied();
     assert!(collision.is_some_and(|t| t < 0.5), "{first:?}");
 }
+
+#[test]
+fn a_pedestrian_at_the_kerb_waits_for_the_crosswalk_light() {
+    // The crosswalk of `map_with_crosswalk` on pedestrian group 2; the car's lane on group 1,
+    // green throughout.
+    let mut m = map_with_crosswalk();
+    m.crosswalks[0].signal_group = Some(2);
+    let lights = |walk: Light| {
+        let iv = |l| Interval::exact(l, t0().add_secs(-10.0), t0().add_secs(40.0));
+        vec![
+            GroupState::new(1, iv(Light::ProtectedGreen), &[]),
+            GroupState::new(2, iv(walk), &[]),
+        ]
+    };
+    let car = obj(1, Class::Car, [0.0, -40.0], [0.0, 10.0]);
+    let vru = |ped: WorldObject, sig: &[GroupState]| {
+        let mut e = HazardEngine::new(HazardConfig::default());
+        (0..4)
+            .flat_map(|k| run_on(&mut e, 0.1 * f64::from(k), vec![car, ped], sig, &m))
+            .filter(|e| e.hazard.kind == HazardKind::VulnerableRoadUser)
+            .count()
+    };
+    // Walking up to it from the kerb: warned on a walk light, not on a red (she waits).
+    let coming = obj(2, Class::Pedestrian, [10.0, -7.5], [-1.4, 0.0]);
+    assert_eq!(vru(coming, &lights(Light::ProtectedGreen)), 1);
+    assert_eq!(vru(coming, &lights(Light::Red)), 0);
+    // Already on it when it is red: still in the car's way.
+    let on_it = obj(2, Class::Pedestrian, [5.0, -7.5], [-1.4, 0.0]);
+    assert_eq!(vru(on_it, &lights(Light::Red)), 1);
+}

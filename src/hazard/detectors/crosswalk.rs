@@ -9,11 +9,12 @@
 //! of the crosswalk (its front entering to its rear leaving) and the road user's presence
 //! on it overlap, or miss each other by less than `vru.pet_s`.
 
-use super::{is_vru, Detectors, Inputs};
+use super::{is_vru, light_at, Detectors, Inputs};
 use crate::fusion::Class;
 use crate::hazard::conflict::Path;
 use crate::hazard::{Finding, HazardConfig, HazardKind, Values};
 use crate::map::geometry::point_in_polygon;
+use crate::v2x::cn::spat::Light;
 use crate::world::WorldObject;
 
 /// Paths are tested against a crosswalk at least this finely in time.
@@ -81,11 +82,18 @@ impl Detectors {
                     {
                         return None;
                     }
-                    self.hypotheses[self.spans[i].clone()]
+                    let (t_in, t_out) = self.hypotheses[self.spans[i].clone()]
                         .iter()
                         .filter_map(|h| span_in(&h.path, &cw.polygon, c.time_to_conflict_s))
-                        .min_by(|a, b| a.0.total_cmp(&b.0))
-                        .map(|(t_in, t_out)| (i, t_in, t_out))
+                        .min_by(|a, b| a.0.total_cmp(&b.0))?;
+                    // One not on it yet waits at the kerb while its light is red, as a
+                    // vehicle waits at its line: not predicted to step onto it then.
+                    let entry = inputs.now.add_secs(t_in);
+                    let red = |g| light_at(inputs.signals, g, entry) == Some(Light::Red);
+                    if !inside && cw.signal_group.is_some_and(red) {
+                        return None;
+                    }
+                    Some((i, t_in, t_out))
                 })
                 .collect();
             if on.is_empty() {
