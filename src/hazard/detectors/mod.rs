@@ -46,6 +46,9 @@ pub struct Detectors {
     hypotheses: Vec<Hypothesis>,
     /// Each road user's lane or connection and station this evaluation, by index.
     matches: Vec<Option<(MatchedPath, f64)>>,
+    /// Each road user's signalised ingress lane and its distance to that lane's stop line,
+    /// by index (see [`signal_lane`]): for the prediction and the signal rules alike.
+    stop_lines: Vec<Option<(u8, f64)>>,
     /// … and which of them are whose, by index in the world …
     spans: Vec<std::ops::Range<usize>>,
     /// … and the box around all of each road user's paths, by index in the world (the
@@ -409,6 +412,7 @@ impl Detectors {
         self.spans.clear();
         self.boxes.clear();
         self.matches.clear();
+        self.stop_lines.clear();
         for o in &inputs.world.objects {
             // Pedestrians walk where they like: straight on.
             let matched = (o.class != Class::Pedestrian)
@@ -439,6 +443,7 @@ impl Detectors {
             }
             let came_from = self.came_from.get(&o.id).map(|e| e.0);
             let signal = signal_lane(inputs.map, matched, o);
+            self.stop_lines.push(signal.map(|(l, d)| (l.id, d)));
             let lane_group = signal.and_then(|(l, _)| l.signal_group);
             let v = o.speed_mps();
             let accel = self.motion.get(&o.id).map_or(0.0, |m| m.2);
@@ -555,8 +560,7 @@ impl Detectors {
             // A vehicle facing a red on arrival is expected to stop at the line, not to drive
             // on into the cross traffic, if it can (braking firmly, or braking already) and
             // its violation has not been confirmed: each of its movements by its own light.
-            let signal = signal_lane(inputs.map, self.matches[index], o);
-            if let (Some((_, stop_m)), false) = (signal, is_vru(o.class)) {
+            if let (Some((_, stop_m)), false) = (self.stop_lines[index], is_vru(o.class)) {
                 let running = self.violations.get(&o.id).is_some_and(|v| v.confirmed);
                 let decel = self.motion.get(&o.id).map_or(0.0, |m| -m.2);
                 let v = o.speed_mps();

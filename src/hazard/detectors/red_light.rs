@@ -1,9 +1,7 @@
 //! Red-light violation (red on arrival and no comfortable stop) and red-light running
 //! (crossed the stop line on red); hands vehicles on signalised lanes to GLOSA.
 
-use super::{
-    is_vru, light_at, movement_lights, signal_lane, Detectors, Inputs, Violation, RUNNING_REPORT_S,
-};
+use super::{is_vru, light_at, movement_lights, Detectors, Inputs, Violation, RUNNING_REPORT_S};
 use crate::hazard::{Finding, HazardConfig, HazardKind, Values};
 use crate::map::matching::MatchedPath;
 use crate::v2x::cn::spat::Light;
@@ -28,11 +26,16 @@ impl Detectors {
             .objects
             .iter()
             .zip(&self.matches)
-            .zip(&self.spans);
-        for ((o, matched), span) in objects.filter(|((o, _), _)| !is_vru(o.class)) {
+            .zip(&self.spans)
+            .zip(&self.stop_lines);
+        for (((o, matched), span), stop_line) in
+            objects.filter(|(((o, ..), _), _)| !is_vru(o.class))
+        {
             let v = o.speed_mps();
             let p = [o.east_m, o.north_m];
-            let Some((lane, remaining)) = signal_lane(inputs.map, *matched, o) else {
+            let Some((lane, remaining)) =
+                stop_line.and_then(|(id, d)| Some((inputs.map.lane(id)?, d)))
+            else {
                 continue;
             };
             // The lights of the ways it may go (one group for a lane signalled as a whole).
