@@ -37,21 +37,14 @@ fn detected(r: &RunSummary, k: HazardKind, labelled: usize, lead_s: f64) {
 fn beyond_line_of_sight_crossing() {
     let r = replay("blos_crossing");
     // Measured: collision warned 2.9 s before the crossing point, flagged beyond line of
-    // sight (the building hides the two). Violation 2.45 s before its stop line (2.05 s
-    // before the reaction time applied under any red), running 0.6 s before the crossing
-    // point (it can only come after the line). No false warnings.
-    //
-    // The violation cannot reach 2.5 s without false violations in rush hour: at 13 m/s
+    // sight (the building hides the two). Violation 2.65 s before its stop line: at 13 m/s
     // the rule (stopping distance v·1 s + v²/(2·3 m/s²) beyond the line, not braking) holds
-    // from 3.17 s before the line; rush hour's car-2 (11.96 m/s, same kind of long red)
-    // holds it from 2.99 s but only starts braking (2.5 m/s², with no reaction time) 2.39 s
-    // before its line, and its track shows the braking 0.1–0.2 s later. So a violation must
-    // hold red_light.confirm_s = 0.7 s (it starts after 0.6 s in 0.1 s steps) to leave
-    // car-2 alone, and the runner's warning comes 3.17 − 0.7 − 0.02 (tracking) ≈ 2.45 s
-    // ahead. With 0.6 s it would be 2.55 s, and car-2 a false violation: before its braking
-    // shows, a late braker and a runner are kinematically the same.
+    // from 3.17 s before the line, and a violation a comfortable stop could still avoid must
+    // hold red_light.confirm_s = 0.5 s: 3.17 − 0.5 − 0.02 (tracking) ≈ 2.65 s. Running 0.5 s
+    // before the crossing point (it can only come once a detection shows it past the line,
+    // 0.25 s after it). No false warnings.
     detected(&r, HazardKind::IntersectionCollision, 1, 2.5);
-    detected(&r, HazardKind::RedLightViolation, 1, 2.4);
+    detected(&r, HazardKind::RedLightViolation, 1, 2.5);
     detected(&r, HazardKind::RedLightRunning, 1, 0.5);
     for k in [
         HazardKind::IntersectionCollision,
@@ -99,9 +92,9 @@ fn truck_turning_across_a_cyclist() {
 #[test]
 fn red_light_runner() {
     let r = replay("red_light_runner");
-    // Measured: violation 2.8 s before the stop line (2.4 s before the reaction time
-    // applied under any red: 1 s + 15/(2·3) s = 3.5 s, less red_light.confirm_s), running
-    // 0.8 s before the box centre (0.2 s after the line). The car stopping beside it at
+    // Measured: violation 3.0 s before the stop line (the reaction time applied under any
+    // red: 1 s + 15/(2·3) s = 3.5 s, less red_light.confirm_s = 0.5 s), running
+    // 0.7 s before the box centre (0.3 s after the line). The car stopping beside it at
     // 1.8 m/s² is not flagged.
     detected(&r, HazardKind::RedLightViolation, 1, 2.5);
     detected(&r, HazardKind::RedLightRunning, 1, 0.5);

@@ -284,8 +284,9 @@ pub struct RedLightConfig {
     /// longitudinal speed).
     pub braking_window_s: f64,
     /// A violation that a comfortable stop could still avoid (only the reaction time is
-    /// missing) must hold this long to start: a driver about to brake shows it within it.
-    /// One that cannot stop comfortably even braking now starts at once.
+    /// missing) must hold this long to start: a driver who starts braking within about
+    /// `confirm_s` − 0.2 s (the braking trend's lag on a clean track) shows it in time and is
+    /// not warned. One that cannot stop comfortably even braking now starts at once.
     pub confirm_s: f64,
 }
 
@@ -300,7 +301,7 @@ impl Default for RedLightConfig {
             min_speed_mps: 3.0,
             braking_decel_mps2: 0.5,
             braking_window_s: 0.5,
-            confirm_s: 0.7,
+            confirm_s: 0.5,
         }
     }
 }

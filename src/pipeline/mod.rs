@@ -727,6 +727,7 @@ impl Pipeline {
                 speed_std_mps: speed_var.max(0.0).sqrt(),
                 state_cov: std::array::from_fn(|r| std::array::from_fn(|c| p[(r, c)])),
                 age_s: t - tr.created_t,
+                since_update_s: (t - tr.last_update_t).max(0.0),
                 seen_by: tr.seen_by,
             });
         }

@@ -33,6 +33,9 @@ pub struct WorldObject {
     pub state_cov: [[f64; 4]; 4],
     /// Seconds since the track was created.
     pub age_s: f64,
+    /// Seconds since a detection last updated it: the position is predicted over this time
+    /// (a track coasting through a blind spot, or past where its road user left the scene).
+    pub since_update_s: f64,
     /// The sensors (bit per sensor index) that have detected it.
     pub seen_by: u64,
 }
@@ -64,6 +67,7 @@ impl WorldObject {
             speed_std_mps: 0.3,
             state_cov: [[0.0; 4]; 4],
             age_s: 5.0,
+            since_update_s: 0.05,
             seen_by: 0b1,
             class_probability: 0.9,
             heading_std_rad: 0.05,

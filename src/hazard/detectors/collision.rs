@@ -1,11 +1,14 @@
 //! Intersection collision (with beyond-line-of-sight) and vulnerable road users: two road
 //! users' predicted paths meet with too little time between them.
 
-use super::{is_large, is_vru, mover, Detectors, Inputs, EYE_HEIGHT_M};
+use super::{
+    braking_to_stop, is_large, is_vru, light_at, mover, Detectors, Hypothesis, Inputs, EYE_HEIGHT_M,
+};
 use crate::geo::Enu;
 use crate::hazard::conflict;
 use crate::hazard::{Finding, HazardConfig, HazardKind, Values};
 use crate::map::geometry::{self, Footprint};
+use crate::v2x::cn::spat::Light;
 use crate::world::WorldObject;
 
 impl Detectors {
@@ -79,6 +82,8 @@ impl Detectors {
             }
             let cos = (a.vel_east_mps * b.vel_east_mps + a.vel_north_mps * b.vel_north_mps)
                 / (a.speed_mps() * b.speed_mps());
+            let decel = |o: &WorldObject| self.motion.get(&o.id).map_or(0.0, |m| -m.2);
+            let (decel_a, decel_b) = (decel(a), decel(b));
             // The worst conflict among the ways the two may go that are jointly likely
             // enough: the smallest PET.
             let mut worst: Option<(conflict::Conflict, f64)> = None;
@@ -116,6 +121,11 @@ impl Detectors {
                     // Both must get there within the horizon: a PET against a road user
                     // still far off is a guess.
                     if c.t_a_s.max(c.t_b_s) > horizon || c.pet_s >= pet_max {
+                        continue;
+                    }
+                    if yields(inputs, (a, ha, decel_a), (b, hb), c.point)
+                        || yields(inputs, (b, hb, decel_b), (a, ha), c.point)
+                    {
                         continue;
                     }
                     if worst.is_none_or(|(w, _)| c.pet_s < w.pet_s) {
@@ -190,6 +200,27 @@ impl Detectors {
     }
 }
 
+/// Whether road user `o`, going `mine` on a permissive green (a movement that must give
+/// way), is braking to stop short of `point` for `other`, who has the way: on a protected
+/// green, or a pedestrian or cyclist. Predicted along its path at its speed, it would meet
+/// them there; braking, it is yielding, as the rules of the road ask.
+fn yields(
+    inputs: &Inputs,
+    (o, mine, decel_mps2): (&WorldObject, &Hypothesis, f64),
+    (other, theirs): (&WorldObject, &Hypothesis),
+    point: [f64; 2],
+) -> bool {
+    let light = |h: &Hypothesis| {
+        h.group
+            .and_then(|g| light_at(inputs.signals, g, inputs.now))
+    };
+    let must_yield = light(mine) == Some(Light::PermissiveGreen);
+    let has_way = is_vru(other.class) || light(theirs) == Some(Light::ProtectedGreen);
+    // Straight-line distance: never more than along the path, so never too lenient.
+    let to_point = (point[0] - o.east_m).hypot(point[1] - o.north_m);
+    must_yield && has_way && braking_to_stop(decel_mps2, o.speed_mps(), to_point)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +268,77 @@ mod tests {
             out.push(object(i + 1, class, p, yaw, speed));
         }
         out
+    }
+
+    /// A driver on a permissive green braking to stop short of the conflict point yields to
+    /// one on a protected green, or on foot; not braking enough to stop there, or on a
+    /// protected green itself, it does not.
+    #[test]
+    fn a_permissive_driver_braking_short_of_the_conflict_yields() {
+        use crate::signal::Interval;
+        use crate::time::Timestamp;
+        let now = Timestamp::from_micros(1_800_000_000_000_000);
+        let group = |id: u8, light: Light| {
+            let iv = Interval::exact(light, now.add_secs(-10.0), now.add_secs(30.0));
+            GroupState::new(id, iv, &[])
+        };
+        let signals = vec![
+            group(1, Light::PermissiveGreen),
+            group(2, Light::ProtectedGreen),
+        ];
+        let way = |group: u8| Hypothesis {
+            path: conflict::Path { points: vec![] },
+            bbox: conflict::Aabb::EMPTY,
+            probability: 1.0,
+            turns: true,
+            from: None,
+            group: Some(group),
+        };
+        let map = SiteMap::default();
+        let world = WorldSnapshot {
+            time: now,
+            objects: vec![],
+        };
+        let inputs = Inputs {
+            now,
+            world: &world,
+            map: &map,
+            signals: &signals,
+            sensor_names: &[],
+        };
+        // A left-turner at 8 m/s, 16 m before the conflict point: stopping there takes 2 m/s².
+        let turner = object(
+            1,
+            Class::Car,
+            [0.0, -16.0],
+            std::f64::consts::FRAC_PI_2,
+            8.0,
+        );
+        let oncoming = object(
+            2,
+            Class::Car,
+            [0.0, 30.0],
+            -std::f64::consts::FRAC_PI_2,
+            12.0,
+        );
+        let walker = object(3, Class::Pedestrian, [3.0, 0.0], std::f64::consts::PI, 1.4);
+        let point = [0.0, 0.0];
+        let yields_to = |decel: f64, mine: u8, other: &WorldObject, theirs: u8| {
+            yields(
+                &inputs,
+                (&turner, &way(mine), decel),
+                (other, &way(theirs)),
+                point,
+            )
+        };
+        assert!(yields_to(2.0, 1, &oncoming, 2));
+        assert!(yields_to(2.0, 1, &walker, 1));
+        // Slowing, but not enough to stop short of the point (a turn's slowing).
+        assert!(!yields_to(1.0, 1, &oncoming, 2));
+        // On a protected green it has the way: braking is not yielding to a permissive one.
+        assert!(!yields_to(2.0, 2, &oncoming, 1));
+        // Both permissive: neither has the way over the other.
+        assert!(!yields_to(2.0, 1, &oncoming, 1));
     }
 
     /// The broad phase (boxes per path, sort and sweep, segment boxes) finds exactly what

@@ -65,8 +65,13 @@ pub struct Detectors {
     motion: BTreeMap<u32, (Timestamp, f64, f64)>,
     /// (track, lane) → distance to the stop line at the last evaluation.
     before_line: BTreeMap<(u32, u8), f64>,
-    /// Vehicles that crossed on red: when, where, how fast. Reported for
-    /// [`RUNNING_REPORT_S`] so that the lifecycle's confirmation sees it.
+    /// Tracks that crossed a stop line on red, not yet seen past it by a detection: when,
+    /// which lane's line, where, how fast, and the lane's direction there. A track coasting
+    /// over the line (its road user hidden at the line, or gone, as at the end of a SUMO
+    /// route) has not been seen to run the light.
+    crossed_on_red: BTreeMap<u32, Crossing>,
+    /// Vehicles seen to have crossed on red: when that was seen, where, how fast. Reported
+    /// for [`RUNNING_REPORT_S`] so that the lifecycle's confirmation sees it.
     ran_red: BTreeMap<u32, (Timestamp, u8, [f64; 2], f64)>,
     /// Each track's recent positions and velocities: its quality and its braking trend.
     history: quality::History,
@@ -76,6 +81,17 @@ pub struct Detectors {
     /// Vehicles the red-light rule finds in violation, since when (whether or not that
     /// detector is enabled: the prediction uses its judgement).
     violations: BTreeMap<u32, Violation>,
+}
+
+/// A stop line crossed on red by a track.
+#[derive(Debug, Clone, Copy)]
+struct Crossing {
+    at: Timestamp,
+    lane: u8,
+    stop: [f64; 2],
+    speed_mps: f64,
+    /// The lane's direction at the line.
+    dir: [f64; 2],
 }
 
 /// A red-light violation held over consecutive evaluations.
@@ -160,8 +176,10 @@ const HEADING_SPEED_MPS: f64 = 3.0;
 /// Hypotheses less likely than this are not predicted at all.
 const MIN_HYPOTHESIS: f64 = 0.05;
 
-/// How long a red-light crossing stays a finding after it happened.
+/// How long a red-light crossing stays a finding after it was seen.
 const RUNNING_REPORT_S: f64 = 3.0;
+/// A crossing on red that no detection shows past the line within this is dropped.
+const CROSSING_SEEN_S: f64 = 1.0;
 
 /// Height of a driver's or pedestrian's eyes above the road.
 const EYE_HEIGHT_M: f64 = 1.2;

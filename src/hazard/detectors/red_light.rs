@@ -1,7 +1,10 @@
 //! Red-light violation (red on arrival and no comfortable stop) and red-light running
 //! (crossed the stop line on red); hands vehicles on signalised lanes to GLOSA.
 
-use super::{is_vru, light_at, movement_lights, Detectors, Inputs, Violation, RUNNING_REPORT_S};
+use super::{
+    is_vru, light_at, movement_lights, Crossing, Detectors, Inputs, Violation, CROSSING_SEEN_S,
+    RUNNING_REPORT_S,
+};
 use crate::hazard::{Finding, HazardConfig, HazardKind, Values};
 use crate::map::matching::MatchedPath;
 use crate::v2x::cn::spat::Light;
@@ -33,6 +36,19 @@ impl Detectors {
         {
             let v = o.speed_mps();
             let p = [o.east_m, o.north_m];
+            // Running once a detection has placed it past the line: where the track was at
+            // its last update (its prediction since taken back), on the lane's way at the line.
+            if let Some(&c) = self.crossed_on_red.get(&o.id) {
+                let seen = [
+                    p[0] - o.vel_east_mps * o.since_update_s - c.stop[0],
+                    p[1] - o.vel_north_mps * o.since_update_s - c.stop[1],
+                ];
+                if seen[0] * c.dir[0] + seen[1] * c.dir[1] >= 0.0 {
+                    self.crossed_on_red.remove(&o.id);
+                    self.ran_red
+                        .insert(o.id, (now, c.lane, c.stop, c.speed_mps));
+                }
+            }
             let Some((lane, remaining)) =
                 stop_line.and_then(|(id, d)| Some((inputs.map.lane(id)?, d)))
             else {
@@ -61,7 +77,15 @@ impl Detectors {
                     && v >= cfg.red_light.min_speed_mps
                     && self.history.doubt(&cfg.quality, inputs.map, o).is_none()
                 {
-                    self.ran_red.insert(o.id, (now, lane.id, stop, v));
+                    let dir = super::lane_position(lane, stop).map_or([0.0, 0.0], |x| x.2);
+                    let c = Crossing {
+                        at: now,
+                        lane: lane.id,
+                        stop,
+                        speed_mps: v,
+                        dir,
+                    };
+                    self.crossed_on_red.insert(o.id, c);
                 }
             }
             if remaining <= 0.0 {
@@ -156,6 +180,8 @@ impl Detectors {
         }
         self.before_line = still_before;
         self.violations = violations;
+        self.crossed_on_red
+            .retain(|_, c| now.secs_since(c.at) <= CROSSING_SEEN_S);
         self.ran_red
             .retain(|_, (t, ..)| now.secs_since(*t) <= RUNNING_REPORT_S);
         if cfg.red_light.enabled {
