@@ -614,6 +614,7 @@ impl HazardConfig {
             ),
             ("red_light.confirm_s", self.red_light.confirm_s),
             ("quality.min_age_s", self.quality.min_age_s),
+            ("quality.max_coast_s", self.quality.max_coast_s),
         ];
         for (k, v) in non_negative {
             if !(v.is_finite() && v >= 0.0) {

@@ -383,6 +383,12 @@ fn tracks_not_good_enough_are_not_warned_about() {
         o
     };
     assert!(!warned(&uncertain));
+    // No detection for 1.5 s: where it is now is only predicted.
+    let coasting = |t: f64| WorldObject {
+        since_update_s: 1.5,
+        ..good(t)
+    };
+    assert!(!warned(&coasting));
     // Its velocity says 10 m/s north, its positions stand still (a track whose velocity
     // ran off): once its history shows it.
     let mut e = HazardEngine::new(HazardConfig::default());

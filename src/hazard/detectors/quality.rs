@@ -30,6 +30,10 @@ pub struct QualityConfig {
     /// Largest difference (m/s) between the track's mean velocity over `history_s` and the
     /// velocity its positions show over the same time.
     pub max_velocity_mismatch_mps: f64,
+    /// A track no detection has updated for longer than this (seconds) is not warned about:
+    /// where it is now is a prediction only, and its road user may be gone (a SUMO route
+    /// that ends on the approach) or stopped out of sight.
+    pub max_coast_s: f64,
 }
 
 impl Default for QualityConfig {
@@ -41,6 +45,7 @@ impl Default for QualityConfig {
             max_speed_ratio: 1.4,
             history_s: 1.0,
             max_velocity_mismatch_mps: 2.0,
+            max_coast_s: 1.0,
         }
     }
 }
@@ -58,6 +63,7 @@ pub struct History {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Doubt {
     Young,
+    Coasting,
     Uncertain,
     TooFast,
     Inconsistent,
@@ -99,10 +105,10 @@ impl History {
         let shown = [(last.1[0] - first.1[0]) / dt, (last.1[1] - first.1[1]) / dt];
         // Trapezoidal mean of the velocities: what the positions should show.
         let mut sum = [0.0; 2];
-        for w in h.iter().collect::<Vec<_>>().windows(2) {
-            let d = w[1].0.secs_since(w[0].0);
+        for (a, b) in h.iter().zip(h.iter().skip(1)) {
+            let d = b.0.secs_since(a.0);
             for (k, s) in sum.iter_mut().enumerate() {
-                *s += 0.5 * (w[0].2[k] + w[1].2[k]) * d;
+                *s += 0.5 * (a.2[k] + b.2[k]) * d;
             }
         }
         Some((shown, [sum[0] / dt, sum[1] / dt]))
@@ -115,6 +121,9 @@ impl History {
         }
         if o.age_s < cfg.min_age_s {
             return Some(Doubt::Young);
+        }
+        if o.since_update_s > cfg.max_coast_s {
+            return Some(Doubt::Coasting);
         }
         let c = &o.state_cov;
         let (a, b, d) = (c[2][2], c[2][3], c[3][3]);
@@ -159,19 +168,19 @@ impl History {
     pub fn decel_along(&self, id: u32, dir: [f64; 2], window_s: f64) -> Option<f64> {
         let h = self.tracks.get(&id)?;
         let now = h.back()?.0;
-        let pts: Vec<(f64, f64)> = h
-            .iter()
-            .filter(|s| now.secs_since(s.0) <= window_s + 1e-6)
-            .map(|s| (-now.secs_since(s.0), s.2[0] * dir[0] + s.2[1] * dir[1]))
-            .collect();
-        let n = pts.len() as f64;
-        if pts.len() < 3 || -pts[0].0 < 0.5 * window_s {
+        // Walked twice (means, then sums) rather than collected: no allocation per call.
+        let pts = || {
+            h.iter()
+                .filter(move |s| now.secs_since(s.0) <= window_s + 1e-6)
+                .map(move |s| (-now.secs_since(s.0), s.2[0] * dir[0] + s.2[1] * dir[1]))
+        };
+        let count = pts().count();
+        let n = count as f64;
+        if count < 3 || pts().next().is_none_or(|p| -p.0 < 0.5 * window_s) {
             return None;
         }
-        let (mt, mv) = pts
-            .iter()
-            .fold((0.0, 0.0), |(a, b), p| (a + p.0 / n, b + p.1 / n));
-        let (sxy, sxx) = pts.iter().fold((0.0, 0.0), |(a, b), p| {
+        let (mt, mv) = pts().fold((0.0, 0.0), |(a, b), p| (a + p.0 / n, b + p.1 / n));
+        let (sxy, sxx) = pts().fold((0.0, 0.0), |(a, b), p| {
             (a + (p.0 - mt) * (p.1 - mv), b + (p.0 - mt).powi(2))
         });
         (sxx > 1e-9).then(|| -sxy / sxx)
