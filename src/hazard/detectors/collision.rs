@@ -82,8 +82,6 @@ impl Detectors {
             }
             let cos = (a.vel_east_mps * b.vel_east_mps + a.vel_north_mps * b.vel_north_mps)
                 / (a.speed_mps() * b.speed_mps());
-            let decel = |o: &WorldObject| self.motion.get(&o.id).map_or(0.0, |m| -m.2);
-            let (decel_a, decel_b) = (decel(a), decel(b));
             // The worst conflict among the ways the two may go that are jointly likely
             // enough: the smallest PET.
             let mut worst: Option<(conflict::Conflict, f64)> = None;
@@ -123,8 +121,8 @@ impl Detectors {
                     if c.t_a_s.max(c.t_b_s) > horizon || c.pet_s >= pet_max {
                         continue;
                     }
-                    if yields(inputs, (a, ha, decel_a), (b, hb), c.point)
-                        || yields(inputs, (b, hb, decel_b), (a, ha), c.point)
+                    if self.yields(inputs, (a, ha), (b, hb), c.point)
+                        || self.yields(inputs, (b, hb), (a, ha), c.point)
                     {
                         continue;
                     }
@@ -170,6 +168,28 @@ impl Detectors {
         self.pairs = pairs;
     }
 
+    /// Whether road user `o`, going `mine` on a permissive green (a movement that must give
+    /// way), is braking to stop short of `point` for `other`, who has the way: on a
+    /// protected green, or a pedestrian or cyclist. Predicted along its path at its speed,
+    /// it would meet them there; braking, it is yielding, as the rules of the road ask.
+    fn yields(
+        &self,
+        inputs: &Inputs,
+        (o, mine): (&WorldObject, &Hypothesis),
+        (other, theirs): (&WorldObject, &Hypothesis),
+        point: [f64; 2],
+    ) -> bool {
+        let light = |h: &Hypothesis| {
+            h.group
+                .and_then(|g| light_at(inputs.signals, g, inputs.now))
+        };
+        let must_yield = light(mine) == Some(Light::PermissiveGreen);
+        let has_way = is_vru(other.class) || light(theirs) == Some(Light::ProtectedGreen);
+        // Straight-line distance: never more than along the path, so never too lenient.
+        let to_point = (point[0] - o.east_m).hypot(point[1] - o.north_m);
+        must_yield && has_way && braking_to_stop(self.decel_mps2(o.id), o.speed_mps(), to_point)
+    }
+
     /// Whether a building or a large vehicle (other than the two) stands between them, at a
     /// driver's (or pedestrian's) eye height.
     fn hidden(&self, inputs: &Inputs, a: &WorldObject, b: &WorldObject) -> bool {
@@ -198,27 +218,6 @@ impl Detectors {
                 geometry::line_of_sight_blocked(ea, eb, [f])
             })
     }
-}
-
-/// Whether road user `o`, going `mine` on a permissive green (a movement that must give
-/// way), is braking to stop short of `point` for `other`, who has the way: on a protected
-/// green, or a pedestrian or cyclist. Predicted along its path at its speed, it would meet
-/// them there; braking, it is yielding, as the rules of the road ask.
-fn yields(
-    inputs: &Inputs,
-    (o, mine, decel_mps2): (&WorldObject, &Hypothesis, f64),
-    (other, theirs): (&WorldObject, &Hypothesis),
-    point: [f64; 2],
-) -> bool {
-    let light = |h: &Hypothesis| {
-        h.group
-            .and_then(|g| light_at(inputs.signals, g, inputs.now))
-    };
-    let must_yield = light(mine) == Some(Light::PermissiveGreen);
-    let has_way = is_vru(other.class) || light(theirs) == Some(Light::ProtectedGreen);
-    // Straight-line distance: never more than along the path, so never too lenient.
-    let to_point = (point[0] - o.east_m).hypot(point[1] - o.north_m);
-    must_yield && has_way && braking_to_stop(decel_mps2, o.speed_mps(), to_point)
 }
 
 #[cfg(test)]
@@ -324,12 +323,12 @@ mod tests {
         let walker = object(3, Class::Pedestrian, [3.0, 0.0], std::f64::consts::PI, 1.4);
         let point = [0.0, 0.0];
         let yields_to = |decel: f64, mine: u8, other: &WorldObject, theirs: u8| {
-            yields(
-                &inputs,
-                (&turner, &way(mine), decel),
-                (other, &way(theirs)),
-                point,
-            )
+            // The turner's smoothed acceleration, as the evaluations before left it.
+            let d = Detectors {
+                motion: [(turner.id, (now, turner.speed_mps(), -decel))].into(),
+                ..Detectors::default()
+            };
+            d.yields(&inputs, (&turner, &way(mine)), (other, &way(theirs)), point)
         };
         assert!(yields_to(2.0, 1, &oncoming, 2));
         assert!(yields_to(2.0, 1, &walker, 1));

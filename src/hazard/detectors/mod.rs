@@ -70,9 +70,9 @@ pub struct Detectors {
     /// over the line (its road user hidden at the line, or gone, as at the end of a SUMO
     /// route) has not been seen to run the light.
     crossed_on_red: BTreeMap<u32, Crossing>,
-    /// Vehicles seen to have crossed on red: when that was seen, where, how fast. Reported
-    /// for [`RUNNING_REPORT_S`] so that the lifecycle's confirmation sees it.
-    ran_red: BTreeMap<u32, (Timestamp, u8, [f64; 2], f64)>,
+    /// Vehicles seen to have crossed on red (`at`: when that was seen). Reported for
+    /// [`RUNNING_REPORT_S`] so that the lifecycle's confirmation sees it.
+    ran_red: BTreeMap<u32, Crossing>,
     /// Each track's recent positions and velocities: its quality and its braking trend.
     history: quality::History,
     /// The ingress lane each track last drove on, and when: after the stop line it still
@@ -393,6 +393,11 @@ fn is_green(l: Light) -> bool {
 }
 
 impl Detectors {
+    /// A track's smoothed deceleration (negative when speeding up; 0 before it is known).
+    fn decel_mps2(&self, id: u32) -> f64 {
+        self.motion.get(&id).map_or(0.0, |m| -m.2)
+    }
+
     pub fn run(&mut self, cfg: &HazardConfig, inputs: &Inputs, out: &mut Vec<Finding>) {
         let horizon = cfg
             .collision
@@ -580,7 +585,7 @@ impl Detectors {
             // its violation has not been confirmed: each of its movements by its own light.
             if let (Some((_, stop_m)), false) = (self.stop_lines[index], is_vru(o.class)) {
                 let running = self.violations.get(&o.id).is_some_and(|v| v.confirmed);
-                let decel = self.motion.get(&o.id).map_or(0.0, |m| -m.2);
+                let decel = self.decel_mps2(o.id);
                 let v = o.speed_mps();
                 for h in &mut self.hypotheses[span.clone()] {
                     let stops = |g| stops_for_red(cfg, inputs, v, stop_m, g, decel);

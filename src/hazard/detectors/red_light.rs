@@ -45,8 +45,7 @@ impl Detectors {
                 ];
                 if seen[0] * c.dir[0] + seen[1] * c.dir[1] >= 0.0 {
                     self.crossed_on_red.remove(&o.id);
-                    self.ran_red
-                        .insert(o.id, (now, c.lane, c.stop, c.speed_mps));
+                    self.ran_red.insert(o.id, Crossing { at: now, ..c });
                 }
             }
             let Some((lane, remaining)) =
@@ -183,21 +182,21 @@ impl Detectors {
         self.crossed_on_red
             .retain(|_, c| now.secs_since(c.at) <= CROSSING_SEEN_S);
         self.ran_red
-            .retain(|_, (t, ..)| now.secs_since(*t) <= RUNNING_REPORT_S);
+            .retain(|_, c| now.secs_since(c.at) <= RUNNING_REPORT_S);
         if cfg.red_light.enabled {
-            for (id, (_, lane, stop, v)) in &self.ran_red {
+            for (id, c) in &self.ran_red {
                 out.push(Finding {
                     kind: HazardKind::RedLightRunning,
                     road_users: vec![*id],
                     priority: 7,
-                    point: *stop,
+                    point: c.stop,
                     rule: "red_light: crossed the stop line on red",
                     values: Values {
-                        speed_mps: Some(*v),
+                        speed_mps: Some(c.speed_mps),
                         signal_now: Some(Light::Red),
                         ..Values::default()
                     },
-                    lane: Some(*lane),
+                    lane: Some(c.lane),
                 });
             }
         }
