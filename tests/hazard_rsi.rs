@@ -79,21 +79,30 @@ fn hazard_rsi_carries_the_standard_sign_codes() {
         hazard(3, HazardKind::VulnerableRoadUser, &["bicycle", "truck"], 5),
         hazard(4, HazardKind::RedLightViolation, &["car"], 4),
         hazard(5, HazardKind::Glosa, &["car"], 1),
+        Hazard {
+            values: Values {
+                ran_red: true,
+                ..Values::default()
+            },
+            ..hazard(6, HazardKind::RedLightViolation, &["car"], 7)
+        },
     ];
     let (events, signs) = decoded(&hazards, &RsiEventTypes::default());
     // No GB/T 29100 code names these hazards: no RTE unless the site assigns one.
     assert!(events.is_empty(), "{events:?}");
-    // Ranked by priority: VRU pedestrian (10), collision (danger, 37), VRU cyclist (32),
-    // red light (watch for signals, 14); GLOSA is advice and is not sent.
-    assert_eq!(signs, vec![10, 37, 32, 14]);
+    // Ranked by priority: VRU pedestrian (10), red light run seen (watch for signals, 14),
+    // collision (danger, 37), VRU cyclist (32), red light predicted (14); GLOSA is advice
+    // and is not sent.
+    assert_eq!(signs, vec![10, 14, 37, 32, 14]);
 
     let mut codes = RsiEventTypes {
         intersection_collision: Some(100),
         red_light_violation: Some(101),
+        red_light_running: Some(102),
         ..RsiEventTypes::default()
     };
     codes.signs.intersection_collision = None;
     let (events, signs) = decoded(&hazards, &codes);
-    assert_eq!(events, vec![100, 101]);
-    assert_eq!(signs, vec![10, 32, 14]);
+    assert_eq!(events, vec![102, 100, 101]);
+    assert_eq!(signs, vec![10, 14, 32, 14]);
 }

@@ -40,16 +40,14 @@ fn beyond_line_of_sight_crossing() {
     // sight (the building hides the two). Violation 2.65 s before its stop line: at 13 m/s
     // the rule (stopping distance v·1 s + v²/(2·3 m/s²) beyond the line, not braking) holds
     // from 3.17 s before the line, and a violation a comfortable stop could still avoid must
-    // hold red_light.confirm_s = 0.5 s: 3.17 − 0.5 − 0.02 (tracking) ≈ 2.65 s. Running 0.5 s
-    // before the crossing point (it can only come once a detection shows it past the line,
-    // 0.25 s after it). No false warnings.
+    // hold red_light.confirm_s = 0.5 s: 3.17 − 0.5 − 0.02 (tracking) ≈ 2.65 s. The same
+    // hazard is updated as seen done once a detection shows the car past the line (0.25 s
+    // after it): one warning. No false warnings.
     detected(&r, HazardKind::IntersectionCollision, 1, 2.5);
     detected(&r, HazardKind::RedLightViolation, 1, 2.5);
-    detected(&r, HazardKind::RedLightRunning, 1, 0.5);
     for k in [
         HazardKind::IntersectionCollision,
         HazardKind::RedLightViolation,
-        HazardKind::RedLightRunning,
     ] {
         assert_eq!(kind(&r, k).false_warnings, 0, "{k:?}");
     }
@@ -91,15 +89,40 @@ fn truck_turning_across_a_cyclist() {
 
 #[test]
 fn red_light_runner() {
-    let r = replay("red_light_runner");
+    let log = std::env::temp_dir().join(format!("roadsight-rlr-{}.jsonl", std::process::id()));
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/hazards/red_light_runner.toml");
+    let s = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let opts = RunOptions {
+        event_log: Some(log.clone()),
+        ..RunOptions::default()
+    };
+    let r = run(&s, "red_light_runner", &opts).expect("run");
     // Measured: violation 3.0 s before the stop line (the reaction time applied under any
-    // red: 1 s + 15/(2·3) s = 3.5 s, less red_light.confirm_s = 0.5 s), running
-    // 0.7 s before the box centre (0.3 s after the line). The car stopping beside it at
-    // 1.8 m/s² is not flagged.
+    // red: 1 s + 15/(2·3) s = 3.5 s, less red_light.confirm_s = 0.5 s), seen done (the
+    // same hazard updated) 0.2 s after the line. The car stopping beside it at 1.8 m/s² is
+    // not flagged: one warning.
     detected(&r, HazardKind::RedLightViolation, 1, 2.5);
-    detected(&r, HazardKind::RedLightRunning, 1, 0.5);
-    assert_eq!(kind(&r, HazardKind::RedLightRunning).false_warnings, 0);
     assert_eq!(kind(&r, HazardKind::RedLightViolation).false_warnings, 0);
+    assert_eq!(kind(&r, HazardKind::RedLightViolation).warnings, 1);
+    // In the event log: started as predicted, then the same hazard updated as seen done.
+    let text = std::fs::read_to_string(&log).expect("event log");
+    let _ = std::fs::remove_file(&log);
+    let red: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == "hazard" && v["kind"] == "red_light_violation")
+        .collect();
+    let first = red.first().expect("a red-light hazard");
+    assert_eq!(first["phase"], "start");
+    assert!(first["values"].get("ran_red").is_none(), "{first}");
+    let seen = red
+        .iter()
+        .find(|v| v["values"]["ran_red"] == true)
+        .expect("the run seen done");
+    assert_eq!(seen["phase"], "update");
+    assert_eq!(seen["id"], first["id"]);
+    assert_eq!(seen["priority"], 7);
 }
 
 #[test]
@@ -110,7 +133,6 @@ fn green_light_speed_advice() {
     for k in [
         HazardKind::IntersectionCollision,
         HazardKind::RedLightViolation,
-        HazardKind::RedLightRunning,
     ] {
         assert_eq!(kind(&r, k).warnings, 0, "{k:?}");
     }
@@ -125,7 +147,6 @@ fn near_miss_does_not_warn() {
         HazardKind::IntersectionCollision,
         HazardKind::VulnerableRoadUser,
         HazardKind::RedLightViolation,
-        HazardKind::RedLightRunning,
     ] {
         assert_eq!(kind(&r, k).warnings, 0, "{k:?}");
     }
@@ -149,7 +170,6 @@ fn rush_hour_false_warnings() {
         HazardKind::IntersectionCollision,
         HazardKind::VulnerableRoadUser,
         HazardKind::RedLightViolation,
-        HazardKind::RedLightRunning,
     ] {
         assert_eq!(kind(&r, k).warnings, 0, "{k:?}: {:?}", kind(&r, k));
     }

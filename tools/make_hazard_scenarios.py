@@ -263,8 +263,8 @@ def blos_crossing():
         [conflict("intersection_collision", [a, b], t,
                   f"crossing paths at ({x[0]:.2f}, {x[1]:.2f}), {a.id} at {ta:.2f} s, {b.id} at {tb:.2f} s; "
                   "a 12 m building on the north-west corner hides them from each other until ~30 m out"),
-         conflict("red_light_violation", [a], line, "13 m/s on red (group 3), no braking"),
-         conflict("red_light_running", [a], ta, "crossed the stop line on red; labelled at the conflict point")],
+         conflict("red_light_violation", [a], line,
+                  "13 m/s on red (group 3), no braking: crosses the stop line on red")],
         buildings=[building], seed=101)
 
 
@@ -337,12 +337,10 @@ def red_light_runner():
     s_path = straight(3, "inner")
     s = User("car-stopping", "car", s_path,
              by_distance([(0.0, 12.0), (TO_STOP - 40.0, 12.0), (TO_STOP - 0.5, 0.0)]), start=2.0)
-    centre = r.time_at(TO_STOP + STOP)
     return scenario(
         "Hazard: a car running a red light at 15 m/s; beside it a car stops for the red.", 35.0, [r, s],
-        [conflict("red_light_violation", [r], r.time_at(TO_STOP), "15 m/s on red (group 3), no braking"),
-         conflict("red_light_running", [r], centre,
-                  "crossed the stop line on red; labelled at the box centre, 1 s after the line")],
+        [conflict("red_light_violation", [r], r.time_at(TO_STOP),
+                  "15 m/s on red (group 3), no braking: crosses the stop line on red")],
         seed=105)
 
 

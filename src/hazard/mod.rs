@@ -28,20 +28,21 @@ pub enum HazardKind {
     IntersectionCollision,
     /// A pedestrian or cyclist in the path of a vehicle.
     VulnerableRoadUser,
-    /// A vehicle that cannot stop comfortably before the stop line of a light that will be red.
+    /// A vehicle that cannot stop comfortably before the stop line of a light that will be
+    /// red, and one that crossed its stop line on red (`Values::ran_red`): one hazard per
+    /// vehicle, warned as soon as the run is predicted and updated when it is seen.
+    /// (`red_light_running`, the name of a separate kind before, is read as this one.)
+    #[serde(alias = "red_light_running")]
     RedLightViolation,
-    /// A vehicle that crossed its stop line on red.
-    RedLightRunning,
     /// Green-light speed advice for a vehicle approaching a signal.
     Glosa,
 }
 
 impl HazardKind {
-    pub const ALL: [HazardKind; 5] = [
+    pub const ALL: [HazardKind; 4] = [
         Self::IntersectionCollision,
         Self::VulnerableRoadUser,
         Self::RedLightViolation,
-        Self::RedLightRunning,
         Self::Glosa,
     ];
 
@@ -50,7 +51,6 @@ impl HazardKind {
             Self::IntersectionCollision => "intersection_collision",
             Self::VulnerableRoadUser => "vulnerable_road_user",
             Self::RedLightViolation => "red_light_violation",
-            Self::RedLightRunning => "red_light_running",
             Self::Glosa => "glosa",
         }
     }
@@ -94,6 +94,10 @@ pub struct Values {
     /// The two road users cannot see each other (a building or a large vehicle between).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub beyond_line_of_sight: bool,
+    /// A red-light violation seen done: a detection has placed the vehicle past its stop
+    /// line, which it crossed on red.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ran_red: bool,
 }
 
 /// What a detector found in one evaluation.
@@ -449,10 +453,12 @@ impl HazardEngine {
             };
             if let Some(a) = self.active.get_mut(&key) {
                 a.last_seen = now;
+                // A predicted red-light run seen done is news at once.
+                let news = a.hazard.values.ran_red != f.values.ran_red;
                 let started = a.hazard.started.clone();
                 a.hazard = make(a.id, now);
                 a.hazard.started = started;
-                if now.secs_since(a.last_published) >= self.cfg.update_interval_s {
+                if news || now.secs_since(a.last_published) >= self.cfg.update_interval_s {
                     a.last_published = now;
                     out.push(HazardEvent {
                         phase: Phase::Update,
@@ -523,13 +529,14 @@ impl HazardConfig {
                 .time_to_conflict_s
                 .is_some_and(|t| t <= self.critical_time_to_conflict_s),
             // No comfortable stop even braking now, without any reaction time.
+            HazardKind::RedLightViolation if v.ran_red => true,
             HazardKind::RedLightViolation => match (v.distance_m, v.speed_mps) {
                 (Some(d), Some(s)) => {
                     s * s / (2.0 * d.max(1e-3)) > self.red_light.comfortable_decel_mps2
                 }
                 _ => true,
             },
-            HazardKind::RedLightRunning | HazardKind::Glosa => true,
+            HazardKind::Glosa => true,
         }
     }
 
@@ -537,7 +544,7 @@ impl HazardConfig {
         match k {
             HazardKind::IntersectionCollision => self.collision.enabled,
             HazardKind::VulnerableRoadUser => self.vru.enabled,
-            HazardKind::RedLightViolation | HazardKind::RedLightRunning => self.red_light.enabled,
+            HazardKind::RedLightViolation => self.red_light.enabled,
             HazardKind::Glosa => self.glosa.enabled,
         }
     }

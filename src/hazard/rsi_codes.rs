@@ -19,7 +19,7 @@
 //! the warning goes out as its sign (plus the description naming the road users and
 //! values); a deployment whose receivers' profile assigns event codes sets them here.
 
-use super::HazardKind;
+use super::{Hazard, HazardKind};
 use serde::{Deserialize, Serialize};
 
 /// GB 5768.2-2009 警10 注意行人: watch for pedestrians.
@@ -40,6 +40,7 @@ pub struct RsiEventTypes {
     pub intersection_collision: Option<u16>,
     pub vulnerable_road_user: Option<u16>,
     pub red_light_violation: Option<u16>,
+    /// A red-light violation once seen done ([`super::Values::ran_red`]).
     pub red_light_running: Option<u16>,
     /// RTS `signType` (GB 5768.2-2009 numbering) per kind.
     pub signs: RsiSignTypes,
@@ -70,41 +71,40 @@ impl Default for RsiSignTypes {
 }
 
 impl RsiEventTypes {
-    /// The RTE code of a kind; GLOSA is advice, not an event, and has none.
-    pub fn of(&self, k: HazardKind) -> Option<u16> {
-        match k {
+    /// The RTE code of a hazard; GLOSA is advice, not an event, and has none.
+    pub fn of(&self, h: &Hazard) -> Option<u16> {
+        match h.kind {
             HazardKind::IntersectionCollision => self.intersection_collision,
             HazardKind::VulnerableRoadUser => self.vulnerable_road_user,
+            HazardKind::RedLightViolation if h.values.ran_red => self.red_light_running,
             HazardKind::RedLightViolation => self.red_light_violation,
-            HazardKind::RedLightRunning => self.red_light_running,
             HazardKind::Glosa => None,
         }
     }
 
-    /// The RTS code of a hazard of kind `k` whose road users have `classes` (lower-case
-    /// class names, as in [`super::Hazard::classes`]): a cyclist gets the non-motor-vehicle
-    /// sign unless a pedestrian is also involved.
-    pub fn sign_of(&self, k: HazardKind, classes: &[String]) -> Option<u16> {
+    /// The RTS code of a hazard: for a VRU hazard a cyclist gets the non-motor-vehicle sign
+    /// unless a pedestrian is also involved.
+    pub fn sign_of(&self, h: &Hazard) -> Option<u16> {
         let s = &self.signs;
-        match k {
+        match h.kind {
             HazardKind::IntersectionCollision => s.intersection_collision,
             HazardKind::VulnerableRoadUser => {
-                let has = |c: &str| classes.iter().any(|x| x == c);
+                let has = |c: &str| h.classes.iter().any(|x| x == c);
                 if has("bicycle") && !has("pedestrian") {
                     s.vru_cyclist
                 } else {
                     s.vru_pedestrian
                 }
             }
+            HazardKind::RedLightViolation if h.values.ran_red => s.red_light_running,
             HazardKind::RedLightViolation => s.red_light_violation,
-            HazardKind::RedLightRunning => s.red_light_running,
             HazardKind::Glosa => None,
         }
     }
 
-    /// Whether a hazard of kind `k` goes out in RSI at all.
-    pub fn publishes(&self, k: HazardKind) -> bool {
-        self.of(k).is_some() || self.sign_of(k, &[]).is_some()
+    /// Whether a hazard goes out in RSI at all.
+    pub fn publishes(&self, h: &Hazard) -> bool {
+        self.of(h).is_some() || self.sign_of(h).is_some()
     }
 }
 
@@ -114,24 +114,47 @@ mod tests {
 
     #[test]
     fn defaults_send_signs_not_unverified_events() {
+        let h = |kind: HazardKind, classes: &[&str], ran_red: bool| Hazard {
+            id: 1,
+            kind,
+            road_users: vec![1, 2],
+            classes: classes.iter().map(|s| s.to_string()).collect(),
+            sensors: vec![],
+            priority: 6,
+            point: [0.0, 0.0],
+            rule: "test",
+            values: crate::hazard::Values {
+                ran_red,
+                ..Default::default()
+            },
+            lane: None,
+            started: String::new(),
+        };
         let c = RsiEventTypes::default();
         for k in HazardKind::ALL {
-            assert_eq!(c.of(k), None, "{k:?}");
+            assert_eq!(c.of(&h(k, &[], false)), None, "{k:?}");
+            assert_eq!(c.of(&h(k, &[], true)), None, "{k:?}");
         }
-        let cls = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let vru = HazardKind::VulnerableRoadUser;
-        assert_eq!(c.sign_of(vru, &cls(&["car", "pedestrian"])), Some(10));
-        assert_eq!(c.sign_of(vru, &cls(&["bicycle", "truck"])), Some(32));
-        assert_eq!(c.sign_of(HazardKind::IntersectionCollision, &[]), Some(37));
-        assert_eq!(c.sign_of(HazardKind::RedLightViolation, &[]), Some(14));
-        assert_eq!(c.sign_of(HazardKind::Glosa, &[]), None);
-        assert!(!c.publishes(HazardKind::Glosa));
-        // A site config may set event codes; a bare integer reads as the code.
-        let t: RsiEventTypes =
-            toml::from_str("intersection_collision = 100\n[signs]\nvru_cyclist = 10\n")
-                .expect("toml");
-        assert_eq!(t.of(HazardKind::IntersectionCollision), Some(100));
-        assert_eq!(t.sign_of(vru, &cls(&["bicycle"])), Some(10));
+        assert_eq!(c.sign_of(&h(vru, &["car", "pedestrian"], false)), Some(10));
+        assert_eq!(c.sign_of(&h(vru, &["bicycle", "truck"], false)), Some(32));
+        let collision = h(HazardKind::IntersectionCollision, &[], false);
+        assert_eq!(c.sign_of(&collision), Some(37));
+        let red = HazardKind::RedLightViolation;
+        assert_eq!(c.sign_of(&h(red, &["car"], false)), Some(14));
+        assert_eq!(c.sign_of(&h(red, &["car"], true)), Some(14));
+        assert_eq!(c.sign_of(&h(HazardKind::Glosa, &[], false)), None);
+        assert!(!c.publishes(&h(HazardKind::Glosa, &[], false)));
+        // A site config may set event codes; a bare integer reads as the code; a red-light
+        // violation seen done may have its own.
+        let t: RsiEventTypes = toml::from_str(
+            "intersection_collision = 100\nred_light_running = 7\n[signs]\nvru_cyclist = 10\n",
+        )
+        .expect("toml");
+        assert_eq!(t.of(&collision), Some(100));
+        assert_eq!(t.of(&h(red, &["car"], false)), None);
+        assert_eq!(t.of(&h(red, &["car"], true)), Some(7));
+        assert_eq!(t.sign_of(&h(vru, &["bicycle"], false)), Some(10));
         assert_eq!(t.signs.vru_pedestrian, Some(10));
     }
 }

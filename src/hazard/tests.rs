@@ -415,24 +415,54 @@ fn tracks_not_good_enough_are_not_warned_about() {
     );
 }
 
+/// A red-light violation seen done (the vehicle past its line on red).
+fn seen_running(e: &HazardEvent) -> bool {
+    e.hazard.kind == HazardKind::RedLightViolation && e.hazard.values.ran_red
+}
+
 #[test]
-fn crossing_on_red_is_recorded() {
+fn a_predicted_red_light_run_seen_done_is_the_same_hazard_updated_at_once() {
     let mut e = HazardEngine::new(HazardConfig::default());
     let sig = signal(Light::Red, 20.0, Light::ProtectedGreen);
     let mut seen = Vec::new();
     for k in 0..10 {
+        let t = 0.1 * f64::from(k);
         let y = -14.0 + 1.0 * f64::from(k);
-        seen.extend(run(
-            &mut e,
-            0.1 * f64::from(k),
-            vec![obj(3, Class::Car, [0.0, y], [0.0, 10.0])],
-            &sig,
-            &[],
-        ));
+        let objs = vec![obj(3, Class::Car, [0.0, y], [0.0, 10.0])];
+        seen.extend(
+            run(&mut e, t, objs, &sig, &[])
+                .into_iter()
+                .map(|ev| (t, ev)),
+        );
     }
-    assert!(
+    // 4 m before the line at 10 m/s: no stop even braking at once, a violation from the
+    // first evaluation.
+    let (t_start, start) = seen
+        .iter()
+        .find(|(_, ev)| ev.phase == Phase::Start)
+        .expect("a start");
+    assert_eq!(start.hazard.kind, HazardKind::RedLightViolation, "{seen:?}");
+    assert!(!start.hazard.values.ran_red && *t_start < 0.15, "{seen:?}");
+    // Then seen past the line (y = −10 at 0.4 s): the same hazard, updated at once (well
+    // within update_interval_s), priority raised, the other rule named.
+    let (t_run, run_ev) = seen
+        .iter()
+        .find(|(_, ev)| seen_running(ev))
+        .expect("running seen");
+    assert_eq!(run_ev.phase, Phase::Update, "{seen:?}");
+    assert_eq!(run_ev.hazard.id, start.hazard.id);
+    assert!(*t_run < 0.75, "{t_run}");
+    assert!(run_ev.hazard.priority > start.hazard.priority);
+    assert_eq!(
+        run_ev.hazard.rule,
+        "red_light: crossed the stop line on red"
+    );
+    assert_eq!(
         seen.iter()
-            .any(|e| e.phase == Phase::Start && e.hazard.kind == HazardKind::RedLightRunning),
+            .filter(|(_, ev)| ev.phase == Phase::Start
+                && ev.hazard.kind == HazardKind::RedLightViolation)
+            .count(),
+        1,
         "{seen:?}"
     );
 }
@@ -455,7 +485,7 @@ fn a_track_coasting_over_the_line_on_red_has_not_been_seen_to_run_it() {
             };
             car.since_update_s = 0.05 + 0.1 * f64::from(k - updated);
             for ev in run(&mut e, t, vec![car], &sig, &[]) {
-                if ev.phase == Phase::Start && ev.hazard.kind == HazardKind::RedLightRunning {
+                if ev.phase != Phase::End && seen_running(&ev) {
                     at.get_or_insert(t);
                 }
             }

@@ -51,7 +51,7 @@ fn esc(s: &str) -> String {
 fn hazard_colour(k: HazardKind) -> &'static str {
     match k {
         HazardKind::IntersectionCollision | HazardKind::VulnerableRoadUser => "#e00000",
-        HazardKind::RedLightViolation | HazardKind::RedLightRunning => "#e06000",
+        HazardKind::RedLightViolation => "#e06000",
         HazardKind::Glosa => "#00897b",
     }
 }

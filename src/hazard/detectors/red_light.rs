@@ -1,5 +1,5 @@
-//! Red-light violation (red on arrival and no comfortable stop) and red-light running
-//! (crossed the stop line on red); hands vehicles on signalised lanes to GLOSA.
+//! Red-light violation: red on arrival and no comfortable stop, and then (the same hazard)
+//! crossed the stop line on red; hands vehicles on signalised lanes to GLOSA.
 
 use super::{
     is_vru, light_at, movement_lights, Crossing, Detectors, Inputs, Violation, CROSSING_SEEN_S,
@@ -164,7 +164,8 @@ impl Detectors {
                     let since = self.violations.get(&o.id).map_or(now, |v| v.since);
                     let confirmed = now.secs_since(since) >= cfg.confirm_time_s(f.kind) - 1e-6;
                     violations.insert(o.id, Violation { since, confirmed });
-                    if rl.enabled {
+                    // Once seen past a line on red it is reported as that (below).
+                    if rl.enabled && !self.ran_red.contains_key(&o.id) {
                         out.push(f);
                     }
                 }
@@ -186,7 +187,7 @@ impl Detectors {
         if cfg.red_light.enabled {
             for (id, c) in &self.ran_red {
                 out.push(Finding {
-                    kind: HazardKind::RedLightRunning,
+                    kind: HazardKind::RedLightViolation,
                     road_users: vec![*id],
                     priority: 7,
                     point: c.stop,
@@ -194,6 +195,7 @@ impl Detectors {
                     values: Values {
                         speed_mps: Some(c.speed_mps),
                         signal_now: Some(Light::Red),
+                        ran_red: true,
                         ..Values::default()
                     },
                     lane: Some(c.lane),

@@ -332,13 +332,16 @@ pub fn rsi_with_external(
     use crate::v2x::cn::rsi::{Description, EventSource, RoadEvent, RoadSign, Rsi, Scope};
     let anchor = site.frame.anchor();
     let mut ranked: Vec<&&crate::hazard::Hazard> =
-        hazards.iter().filter(|h| codes.publishes(h.kind)).collect();
+        hazards.iter().filter(|h| codes.publishes(h)).collect();
     ranked.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.id.cmp(&b.id)));
     let scope = |h: &crate::hazard::Hazard| {
         let p = site
             .frame
             .to_geo(crate::geo::Enu::new(h.point[0], h.point[1], 0.0));
         let mut text = format!("{} {:?}", h.kind.name(), h.road_users);
+        if h.values.ran_red {
+            text.push_str(" crossed on red");
+        }
         if let Some(t) = h.values.ttc_s.or(h.values.time_to_conflict_s) {
             text.push_str(&format!(" t={t:.1}s"));
         }
@@ -354,7 +357,7 @@ pub fn rsi_with_external(
         .filter_map(|h| {
             Some(RoadEvent {
                 id: (h.id % 256) as u8,
-                event_type: codes.of(h.kind)?,
+                event_type: codes.of(h)?,
                 source: EventSource::Detection,
                 radius_m: Some(20.0),
                 confidence: None,
@@ -366,7 +369,7 @@ pub fn rsi_with_external(
         .filter_map(|h| {
             Some(RoadSign {
                 id: (h.id % 256) as u8,
-                sign_type: codes.sign_of(h.kind, &h.classes)?,
+                sign_type: codes.sign_of(h)?,
                 scope: scope(h),
             })
         })
