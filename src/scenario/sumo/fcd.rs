@@ -8,6 +8,14 @@
 //! sample (the lesser of the mean speeds of the steps either side) and one breakpoint in
 //! the middle of each step whose value makes the step's area its distance. It is never
 //! negative, so the scenario reproduces the simulation's positions at its steps.
+//!
+//! Except where SUMO moves a road user sideways in one step: a lane change (instantaneous
+//! unless the sublane model is on), the offset between a lane's end and the junction's
+//! internal lane, a pedestrian stepping between walking areas. A real road user takes
+//! seconds for that; at SUMO's step it would be a sideways speed of tens of m/s (at a 0.1 s
+//! step, 3.2 m is 32 m/s), which no sensor sees and no tracker should follow. Such a jump
+//! is spread over the time it takes at [`LATERAL_MPS`], centred on the step: the samples
+//! around it move by at most half the jump, the others not at all.
 
 use super::xml::{Tag, Tags, XmlFault};
 use crate::scenario::{RoadUserClass, RoadUserSpec};
@@ -111,12 +119,23 @@ pub fn read_types<R: BufRead>(
     Ok(())
 }
 
-/// One road user's samples in the site frame.
+/// One FCD sample of a road user, in the site frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    /// Since the scenario start.
+    pub t_s: f64,
+    /// [east_m, north_m] of the centre.
+    pub centre: [f64; 2],
+    pub yaw_rad: f64,
+    /// SUMO's `speed`, where the file has it.
+    pub speed_mps: Option<f64>,
+}
+
+/// One road user's samples.
 #[derive(Debug, Clone, Default)]
 pub struct Samples {
     pub type_id: String,
-    /// (time since the scenario start, [east_m, north_m] of the centre, yaw).
-    pub points: Vec<(f64, [f64; 2], f64)>,
+    pub points: Vec<Sample>,
 }
 
 /// What to keep from an FCD file.
@@ -244,7 +263,16 @@ pub fn read_fcd<R: BufRead>(r: R, w: &FcdWindow) -> Result<Fcd, XmlFault> {
                     .entry((kind.to_string(), id.to_string()))
                     .or_default();
                 s.type_id = type_id.to_string();
-                s.points.push((ts - w.begin_s, c, yaw));
+                s.points.push(Sample {
+                    t_s: ts - w.begin_s,
+                    centre: c,
+                    yaw_rad: yaw,
+                    speed_mps: t
+                        .attr("speed")
+                        .is_some()
+                        .then(|| num(&t, "speed"))
+                        .transpose()?,
+                });
             }
             _ => {}
         }
@@ -265,6 +293,61 @@ pub fn read_fcd<R: BufRead>(r: R, w: &FcdWindow) -> Result<Fcd, XmlFault> {
     Ok(out)
 }
 
+/// Speed across the heading, or beyond what SUMO's speed covers along it, above which a
+/// step's move is a jump of SUMO's, not driving: lane changes are driven at about 1 m/s
+/// sideways (3–4 s for a lane).
+const JUMP_MPS: f64 = 1.5;
+/// A jump smaller than this is left alone whatever the step.
+const JUMP_MIN_M: f64 = 0.1;
+/// The speed a jump is spread to.
+pub const JUMP_SPREAD_MPS: f64 = 1.0;
+
+/// The samples with SUMO's jumps spread over the time a road user takes for them (see the
+/// module docs). A step's jump is its move across the mean of the headings at its ends
+/// (nothing on a circular arc, whatever the step) plus, where SUMO gives speeds, its move
+/// along that heading beyond what the speeds at its ends cover in the step (either way of
+/// integrating them: SUMO's Euler or ballistic update).
+fn spread_jumps(r: &[Sample]) -> Vec<Sample> {
+    // (time of the jump, the jump, time to spread it over)
+    let mut jumps: Vec<(f64, [f64; 2], f64)> = Vec::new();
+    for w in r.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let h = [
+            a.yaw_rad.cos() + b.yaw_rad.cos(),
+            a.yaw_rad.sin() + b.yaw_rad.sin(),
+        ];
+        let n = h[0].hypot(h[1]);
+        let dt = b.t_s - a.t_s;
+        if n < 1e-6 || dt <= 0.0 {
+            continue; // a turn on the spot: no heading to measure across
+        }
+        let h = [h[0] / n, h[1] / n];
+        let d = [b.centre[0] - a.centre[0], b.centre[1] - a.centre[1]];
+        let along = d[0] * h[0] + d[1] * h[1];
+        let covered = match (a.speed_mps, b.speed_mps) {
+            (Some(va), Some(vb)) => along.clamp(va.min(vb) * dt, va.max(vb) * dt),
+            _ => along,
+        };
+        let j = [d[0] - covered * h[0], d[1] - covered * h[1]];
+        let size = j[0].hypot(j[1]);
+        if size > JUMP_MIN_M && size / dt > JUMP_MPS {
+            jumps.push((0.5 * (a.t_s + b.t_s), j, size / JUMP_SPREAD_MPS));
+        }
+    }
+    r.iter()
+        .map(|&x| {
+            let mut q = x.centre;
+            for &(tj, j, span) in &jumps {
+                let ramp = ((x.t_s - tj) / span + 0.5).clamp(0.0, 1.0);
+                let step = if x.t_s > tj { 1.0 } else { 0.0 };
+                q[0] += j[0] * (ramp - step);
+                q[1] += j[1] * (ramp - step);
+            }
+            Sample { centre: q, ..x }
+        })
+        .collect()
+}
+
 /// Rounds to `q` (a power of ten).
 fn round(v: f64, q: f64) -> f64 {
     (v / q).round() * q
@@ -282,10 +365,10 @@ pub fn road_users(
     let Some(class) = vt.class else {
         return vec![];
     };
-    let mut runs: Vec<&[(f64, [f64; 2], f64)]> = Vec::new();
+    let mut runs: Vec<&[Sample]> = Vec::new();
     let mut start = 0;
     for i in 1..=s.points.len() {
-        if i == s.points.len() || s.points[i].0 - s.points[i - 1].0 > 1.5 * step_s {
+        if i == s.points.len() || s.points[i].t_s - s.points[i - 1].t_s > 1.5 * step_s {
             runs.push(&s.points[start..i]);
             start = i;
         }
@@ -304,13 +387,13 @@ pub fn road_users(
             } else {
                 format!("{base}#{}", k + 1)
             };
-            let (path, speed) = path_and_speed(r);
+            let (path, speed) = path_and_speed(&spread_jumps(r));
             RoadUserSpec {
                 id: name,
                 class,
                 length_m: Some(round(vt.length_m, 0.001)),
                 width_m: Some(round(vt.width_m, 0.001)),
-                start_s: round(r[0].0, 0.001),
+                start_s: round(r[0].t_s, 0.001),
                 path,
                 speed,
             }
@@ -320,14 +403,14 @@ pub fn road_users(
 
 /// The path and speed profile through samples (see the module docs). The user leaves at
 /// its last sample: the path ends there and the speed jumps up just after it.
-fn path_and_speed(r: &[(f64, [f64; 2], f64)]) -> (Vec<[f64; 2]>, Vec<[f64; 2]>) {
-    let t0 = r[0].0;
+fn path_and_speed(r: &[Sample]) -> (Vec<[f64; 2]>, Vec<[f64; 2]>) {
+    let t0 = r[0].t_s;
     // Path points (a point repeated while standing is kept once) and the distance along
     // the path at each sample.
-    let mut path: Vec<[f64; 2]> = vec![r[0].1];
+    let mut path: Vec<[f64; 2]> = vec![r[0].centre];
     let mut s_at = vec![0.0];
     let mut s = 0.0;
-    for &(_, p, _) in &r[1..] {
+    for p in r[1..].iter().map(|x| x.centre) {
         let q = *path.last().unwrap_or(&p);
         let d = (p[0] - q[0]).hypot(p[1] - q[1]);
         if d > 0.005 {
@@ -338,13 +421,13 @@ fn path_and_speed(r: &[(f64, [f64; 2], f64)]) -> (Vec<[f64; 2]>, Vec<[f64; 2]>) 
     }
     if s < 0.01 {
         // Never moved: a stub along its heading (2 cm: still one after rounding to cm), so the path has a direction.
-        let yaw = r[0].2;
+        let yaw = r[0].yaw_rad;
         let p = path[0];
         path.push([p[0] + 0.02 * yaw.cos(), p[1] + 0.02 * yaw.sin()]);
     }
     let n = r.len();
     let avg: Vec<f64> = (0..n - 1)
-        .map(|k| (s_at[k + 1] - s_at[k]) / (r[k + 1].0 - r[k].0))
+        .map(|k| (s_at[k + 1] - s_at[k]) / (r[k + 1].t_s - r[k].t_s))
         .collect();
     let v: Vec<f64> = (0..n)
         .map(|k| match k {
@@ -355,12 +438,12 @@ fn path_and_speed(r: &[(f64, [f64; 2], f64)]) -> (Vec<[f64; 2]>, Vec<[f64; 2]>) 
         .collect();
     let mut speed: Vec<[f64; 2]> = Vec::with_capacity(2 * n + 1);
     for k in 0..n - 1 {
-        let (ta, tb) = (r[k].0 - t0, r[k + 1].0 - t0);
+        let (ta, tb) = (r[k].t_s - t0, r[k + 1].t_s - t0);
         speed.push([ta, v[k]]);
         let mid = 2.0 * avg[k] - (v[k] + v[k + 1]) / 2.0;
         speed.push([(ta + tb) / 2.0, mid]);
     }
-    let t_end = r[n - 1].0 - t0;
+    let t_end = r[n - 1].t_s - t0;
     speed.push([t_end, v[n - 1]]);
     // Leave: past the end of the path within a few milliseconds.
     speed.push([t_end + 0.01, 50.0]);
@@ -421,19 +504,29 @@ fn simplify_speed(sp: Vec<[f64; 2]>) -> Vec<[f64; 2]> {
 mod tests {
     use super::*;
     use crate::scenario::truth::Trajectory;
+    use std::f64::consts::FRAC_PI_2;
+
+    fn at(t_s: f64, centre: [f64; 2], yaw_rad: f64) -> Sample {
+        Sample {
+            t_s,
+            centre,
+            yaw_rad,
+            speed_mps: None,
+        }
+    }
 
     #[test]
     fn the_profile_reproduces_every_sample_including_stops() {
         // Accelerate, stop for 3 s, turn, leave.
-        let pts: Vec<(f64, [f64; 2], f64)> = vec![
-            (2.0, [0.0, 0.0], 0.0),
-            (3.0, [5.0, 0.0], 0.0),
-            (4.0, [12.0, 0.0], 0.0),
-            (5.0, [14.0, 0.0], 0.0),
-            (6.0, [14.0, 0.0], 0.0),
-            (7.0, [14.0, 0.0], 0.0),
-            (8.0, [15.0, 1.0], 0.0),
-            (9.0, [15.0, 9.0], 0.0),
+        let pts: Vec<Sample> = vec![
+            at(2.0, [0.0, 0.0], 0.0),
+            at(3.0, [5.0, 0.0], 0.0),
+            at(4.0, [12.0, 0.0], 0.0),
+            at(5.0, [14.0, 0.0], 0.0),
+            at(6.0, [14.0, 0.0], 0.0),
+            at(7.0, [14.0, 0.0], 0.0),
+            at(8.0, [15.0, 1.0], FRAC_PI_2),
+            at(9.0, [15.0, 9.0], FRAC_PI_2),
         ];
         let vt = VehicleType {
             class: Some(RoadUserClass::Car),
@@ -447,8 +540,9 @@ mod tests {
         let users = road_users("vehicle", "v", &s, vt, 1.0);
         assert_eq!(users.len(), 1);
         let tr = Trajectory::new(0, &users[0]);
-        for (t, p, _) in &pts {
-            let st = tr.state_at(*t).unwrap_or_else(|| panic!("present at {t}"));
+        for x in &pts {
+            let (t, p) = (x.t_s, x.centre);
+            let st = tr.state_at(t).unwrap_or_else(|| panic!("present at {t}"));
             assert!(
                 (st.east_m - p[0]).abs() < 0.02 && (st.north_m - p[1]).abs() < 0.02,
                 "t={t}: {:?} vs {p:?}",
@@ -466,10 +560,10 @@ mod tests {
         let s = Samples {
             type_id: "t".into(),
             points: vec![
-                (0.0, [1.0, 1.0], 0.5),
-                (1.0, [1.0, 1.0], 0.5),
-                (5.0, [3.0, 1.0], 0.0),
-                (6.0, [4.0, 1.0], 0.0),
+                at(0.0, [1.0, 1.0], 0.5),
+                at(1.0, [1.0, 1.0], 0.5),
+                at(5.0, [3.0, 1.0], 0.0),
+                at(6.0, [4.0, 1.0], 0.0),
             ],
         };
         let vt = VehicleType {
@@ -484,5 +578,86 @@ mod tests {
         let st = tr.state_at(0.5).expect("standing");
         assert!((st.east_m - 1.0).abs() < 0.02 && st.speed_mps() < 1e-6);
         assert!(tr.state_at(1.1).is_none());
+    }
+
+    #[test]
+    fn a_jump_in_one_step_is_spread_and_a_turn_is_left_alone() {
+        let vt = VehicleType {
+            class: Some(RoadUserClass::Car),
+            length_m: 5.0,
+            width_m: 1.8,
+        };
+        // East at 10 m/s, 0.1 s steps; SUMO moves it 3.2 m north (a lane) between 5.0 and
+        // 5.1 s.
+        let pts: Vec<Sample> = (0..100)
+            .map(|k| {
+                let t = 0.1 * f64::from(k);
+                at(t, [10.0 * t, if k > 50 { 3.2 } else { 0.0 }], 0.0)
+            })
+            .collect();
+        let s = Samples {
+            type_id: "t".into(),
+            points: pts.clone(),
+        };
+        let users = road_users("vehicle", "v", &s, vt, 0.1);
+        let tr = Trajectory::new(0, &users[0]);
+        // Never faster than its speed with the sideways speed added (it was 32 m/s), until
+        // it leaves after its last sample.
+        let sp = &users[0].speed;
+        let v_max = sp[..sp.len() - 1]
+            .iter()
+            .map(|[_, v]| *v)
+            .fold(0.0, f64::max);
+        assert!(v_max < 10.0f64.hypot(JUMP_SPREAD_MPS) + 0.1, "{v_max}");
+        // Over 3.2 s centred on the jump, at 1 m/s sideways: samples beyond unchanged,
+        // halfway at the jump.
+        for x in &pts[..pts.len() - 1] {
+            let (t, p) = (x.t_s, x.centre);
+            let st = tr.state_at(t).unwrap_or_else(|| panic!("present at {t}"));
+            let north = ((t - 5.05) / 3.2 + 0.5).clamp(0.0, 1.0) * 3.2;
+            assert!((st.east_m - p[0]).abs() < 0.05, "t={t}");
+            assert!((st.north_m - north).abs() < 0.05, "t={t}: {}", st.north_m);
+            if (t - 5.05).abs() > 1.6 {
+                assert!((st.north_m - p[1]).abs() < 0.02, "t={t}");
+            }
+        }
+        // 2 m forward in one step at 5 m/s (0.5 m a step): beyond what SUMO's speeds
+        // cover, so spread (over 1.5 s); without speeds it cannot be told from driving.
+        let forward = |speed_mps| -> Vec<Sample> {
+            (0..40)
+                .map(|k| {
+                    let t = 0.1 * f64::from(k);
+                    let x = 5.0 * t + if k > 20 { 1.5 } else { 0.0 };
+                    Sample {
+                        speed_mps,
+                        ..at(t, [x, 0.0], 0.0)
+                    }
+                })
+                .collect()
+        };
+        let spread = spread_jumps(&forward(Some(5.0)));
+        let step_max = spread
+            .windows(2)
+            .map(|w| w[1].centre[0] - w[0].centre[0])
+            .fold(0.0, f64::max);
+        assert!(step_max < 0.5 + 0.1 * JUMP_SPREAD_MPS + 1e-9, "{step_max}");
+        assert_eq!(spread[0], forward(Some(5.0))[0]);
+        assert_eq!(spread_jumps(&forward(None)), forward(None));
+        // A quarter circle of radius 6 m at 5 m/s in 0.1 s steps, headings along it: no
+        // jump, every sample kept.
+        let pts: Vec<Sample> = (0..20)
+            .map(|k| {
+                let t = 0.1 * f64::from(k);
+                let a = 5.0 * t / 6.0;
+                Sample {
+                    speed_mps: Some(5.0),
+                    ..at(t, [6.0 * a.sin(), 6.0 - 6.0 * a.cos()], a)
+                }
+            })
+            .collect();
+        assert_eq!(spread_jumps(&pts), pts);
+        // At a 1 s step too: the chord of each step lies along its mean heading.
+        let coarse: Vec<_> = pts.iter().step_by(10).copied().collect();
+        assert_eq!(spread_jumps(&coarse), coarse);
     }
 }
