@@ -912,3 +912,11 @@ fn a_pedestrian_at_the_kerb_waits_for_the_crosswalk_light() {
     let on_it = obj(2, Class::Pedestrian, [5.0, -7.5], [-1.4, 0.0]);
     assert_eq!(vru(on_it, &lights(Light::Red)), 1);
 }
+
+#[test]
+fn the_former_running_kind_reads_as_a_red_light_violation() {
+    let k: HazardKind = serde_json::from_str("\"red_light_running\"").expect("alias");
+    assert_eq!(k, HazardKind::RedLightViolation);
+    assert_eq!(k.name(), "red_light_violation");
+    assert!(serde_json::from_str::<HazardKind>("\"red_light_runner\"").is_err());
+}
