@@ -528,8 +528,9 @@ impl HazardConfig {
             HazardKind::IntersectionCollision | HazardKind::VulnerableRoadUser => v
                 .time_to_conflict_s
                 .is_some_and(|t| t <= self.critical_time_to_conflict_s),
-            // No comfortable stop even braking now, without any reaction time.
+            // Seen past its line on red: the danger is there now.
             HazardKind::RedLightViolation if v.ran_red => true,
+            // No comfortable stop even braking now, without any reaction time.
             HazardKind::RedLightViolation => match (v.distance_m, v.speed_mps) {
                 (Some(d), Some(s)) => {
                     s * s / (2.0 * d.max(1e-3)) > self.red_light.comfortable_decel_mps2

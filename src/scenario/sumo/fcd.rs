@@ -9,13 +9,14 @@
 //! the middle of each step whose value makes the step's area its distance. It is never
 //! negative, so the scenario reproduces the simulation's positions at its steps.
 //!
-//! Except where SUMO moves a road user sideways in one step: a lane change (instantaneous
-//! unless the sublane model is on), the offset between a lane's end and the junction's
-//! internal lane, a pedestrian stepping between walking areas. A real road user takes
-//! seconds for that; at SUMO's step it would be a sideways speed of tens of m/s (at a 0.1 s
-//! step, 3.2 m is 32 m/s), which no sensor sees and no tracker should follow. Such a jump
-//! is spread over the time it takes at [`LATERAL_MPS`], centred on the step: the samples
-//! around it move by at most half the jump, the others not at all.
+//! Except where SUMO moves a road user in one step farther than it drives: a lane change
+//! (instantaneous unless the sublane model is on), the offset between a lane's end and the
+//! junction's internal lane, a pedestrian stepping between walking areas, the centre where
+//! `angle` jumps. A real road user takes seconds for that; at SUMO's step it would be tens
+//! of m/s (at a 0.1 s step, 3.2 m is 32 m/s), which no sensor sees and no tracker should
+//! follow. Such a jump is spread over the time it takes at 1 m/s (`JUMP_SPREAD_MPS`),
+//! centred on the step: the samples around it move by at most half the jump, the others
+//! not at all.
 
 use super::xml::{Tag, Tags, XmlFault};
 use crate::scenario::{RoadUserClass, RoadUserSpec};
@@ -300,7 +301,7 @@ const JUMP_MPS: f64 = 1.5;
 /// A jump smaller than this is left alone whatever the step.
 const JUMP_MIN_M: f64 = 0.1;
 /// The speed a jump is spread to.
-pub const JUMP_SPREAD_MPS: f64 = 1.0;
+const JUMP_SPREAD_MPS: f64 = 1.0;
 
 /// The samples with SUMO's jumps spread over the time a road user takes for them (see the
 /// module docs). A step's jump is its move across the mean of the headings at its ends
