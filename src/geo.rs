@@ -179,6 +179,106 @@ impl SiteFrame {
     }
 }
 
+/// A transverse Mercator projection on the WGS84 ellipsoid (PROJ's `tmerc`; UTM is one), for
+/// networks and logs whose coordinates are projected metres. The inverse uses Krüger's series
+/// to third order in n: sub-millimetre within 1000 km of the central meridian.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TransverseMercator {
+    pub lat0_rad: f64,
+    pub lon0_rad: f64,
+    /// Scale on the central meridian.
+    pub k0: f64,
+    pub false_easting_m: f64,
+    pub false_northing_m: f64,
+}
+
+impl TransverseMercator {
+    /// UTM zone `zone` (1–60) of the northern or southern hemisphere.
+    pub fn utm(zone: u8, south: bool) -> Self {
+        Self {
+            lat0_rad: 0.0,
+            lon0_rad: (f64::from(zone) * 6.0 - 183.0).to_radians(),
+            k0: 0.9996,
+            false_easting_m: 500_000.0,
+            false_northing_m: if south { 10_000_000.0 } else { 0.0 },
+        }
+    }
+
+    /// Projected easting/northing (metres) → WGS84.
+    pub fn to_geo(&self, easting_m: f64, northing_m: f64) -> GeoPoint {
+        let k = Kruger::wgs84();
+        // Northing from the equator: the grid's origin is the meridian arc to lat_0.
+        let north = northing_m - self.false_northing_m + self.k0 * k.meridian_arc(self.lat0_rad);
+        let xi = north / (self.k0 * k.big_a);
+        let eta = (easting_m - self.false_easting_m) / (self.k0 * k.big_a);
+        let mut xi_p = xi;
+        let mut eta_p = eta;
+        for (j, b) in k.beta.iter().enumerate() {
+            let m = 2.0 * (j + 1) as f64;
+            xi_p -= b * (m * xi).sin() * (m * eta).cosh();
+            eta_p -= b * (m * xi).cos() * (m * eta).sinh();
+        }
+        let chi = (xi_p.sin() / eta_p.cosh()).asin();
+        let mut phi = chi;
+        for (j, d) in k.delta.iter().enumerate() {
+            phi += d * (2.0 * (j + 1) as f64 * chi).sin();
+        }
+        let lambda = self.lon0_rad + eta_p.sinh().atan2(xi_p.cos());
+        GeoPoint::new(phi.to_degrees(), lambda.to_degrees(), None)
+    }
+}
+
+/// The coefficients of Krüger's transverse Mercator series for WGS84.
+struct Kruger {
+    /// The rectifying radius.
+    big_a: f64,
+    alpha: [f64; 3],
+    beta: [f64; 3],
+    delta: [f64; 3],
+    n: f64,
+}
+
+impl Kruger {
+    fn wgs84() -> Self {
+        let n = WGS84_F / (2.0 - WGS84_F);
+        let n2 = n * n;
+        let n3 = n2 * n;
+        Self {
+            big_a: WGS84_A / (1.0 + n) * (1.0 + n2 / 4.0 + n2 * n2 / 64.0),
+            alpha: [
+                n / 2.0 - 2.0 * n2 / 3.0 + 5.0 * n3 / 16.0,
+                13.0 * n2 / 48.0 - 3.0 * n3 / 5.0,
+                61.0 * n3 / 240.0,
+            ],
+            beta: [
+                n / 2.0 - 2.0 * n2 / 3.0 + 37.0 * n3 / 96.0,
+                n2 / 48.0 + n3 / 15.0,
+                17.0 * n3 / 480.0,
+            ],
+            delta: [
+                2.0 * n - 2.0 * n2 / 3.0 - 2.0 * n3,
+                7.0 * n2 / 3.0 - 8.0 * n3 / 5.0,
+                56.0 * n3 / 15.0,
+            ],
+            n,
+        }
+    }
+
+    /// The length of the meridian from the equator to latitude `phi`, metres.
+    fn meridian_arc(&self, phi: f64) -> f64 {
+        let c = 2.0 * self.n.sqrt() / (1.0 + self.n);
+        // The conformal latitude; on the central meridian ξ' is it.
+        let xi_p = (phi.sin().atanh() - c * (c * phi.sin()).atanh())
+            .sinh()
+            .atan();
+        let mut xi = xi_p;
+        for (j, a) in self.alpha.iter().enumerate() {
+            xi += a * (2.0 * (j + 1) as f64 * xi_p).sin();
+        }
+        self.big_a * xi
+    }
+}
+
 /// Internal yaw (radians, counter-clockwise from east, any range) → heading as the standards
 /// define it (radians, clockwise from true north, in `[0, 2π)`).
 pub fn heading_from_yaw(yaw_rad: f64) -> f64 {
@@ -218,6 +318,78 @@ mod tests {
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol
+    }
+
+    #[test]
+    fn transverse_mercator_inverse_matches_proj() {
+        // Reference values from PROJ (pyproj 3.7); 1e-8° is about a millimetre.
+        let check = |tm: TransverseMercator, e: f64, n: f64, lat: f64, lon: f64| {
+            let g = tm.to_geo(e, n);
+            assert!(
+                close(g.lat_deg, lat, 1e-8),
+                "{e} {n}: lat {} vs {lat}",
+                g.lat_deg
+            );
+            assert!(
+                close(g.lon_deg, lon, 1e-8),
+                "{e} {n}: lon {} vs {lon}",
+                g.lon_deg
+            );
+        };
+        for (zone, south, e, n, lat, lon) in [
+            (
+                33,
+                false,
+                400768.81,
+                5810441.11,
+                52.4351539297,
+                13.5403103614,
+            ),
+            (33, false, 500000.0, 0.0, 0.0, 15.0),
+            (33, false, 300000.0, 5000000.0, 45.1251538476, 12.4568765102),
+            (33, false, 700000.0, 7500000.0, 67.5475282087, 19.6963794771),
+            (
+                56,
+                true,
+                334786.0,
+                6252080.0,
+                -33.8586639165,
+                151.2140228609,
+            ),
+        ] {
+            check(TransverseMercator::utm(zone, south), e, n, lat, lon);
+        }
+        // A local grid at a site (SUMO's netconvert writes these): origin at lat_0, lon_0.
+        let local = TransverseMercator {
+            lat0_rad: 52.27732947001164_f64.to_radians(),
+            lon0_rad: 10.53906321682368_f64.to_radians(),
+            k0: 1.0,
+            false_easting_m: 0.0,
+            false_northing_m: 0.0,
+        };
+        for (e, n, lat, lon) in [
+            (0.0, 0.0, 52.2773294700, 10.5390632168),
+            (-502.65, -421.95, 52.2735372011, 10.5316993131),
+            (250.5, -30.25, 52.2770575581, 10.5427333731),
+            (-3000.0, 4000.0, 52.3132689178, 10.4950733886),
+        ] {
+            check(local, e, n, lat, lon);
+        }
+        let southern = TransverseMercator {
+            lat0_rad: (-33.5_f64).to_radians(),
+            lon0_rad: 151.0_f64.to_radians(),
+            k0: 0.9999,
+            false_easting_m: 200_000.0,
+            false_northing_m: 100_000.0,
+        };
+        check(southern, 200_000.0, 100_000.0, -33.5, 151.0);
+        check(
+            southern,
+            215_000.0,
+            62_000.0,
+            -33.8425279006,
+            151.1620820785,
+        );
     }
 
     #[test]

@@ -377,6 +377,19 @@ fn networks_shipped_with_sumo() {
         "{a:?}"
     );
     check_imported(&osm);
+    // A gzip-compressed network on a local transverse Mercator grid (netconvert's
+    // `+proj=tmerc` at the site), as real networks often come. Reference: PROJ (pyproj 3.7)
+    // on the junction's x, y minus netOffset.
+    let bs = import(
+        &home.join("tools/game/fokr_bs_demo/fokr_bs.net.xml.gz"),
+        "38",
+    );
+    let a = bs.anchor.expect("geo-referenced");
+    assert!(
+        (a.lat_deg - 52.2755261911).abs() < 1e-8 && (a.lon_deg - 10.5356355116).abs() < 1e-8,
+        "{a:?}"
+    );
+    check_imported(&bs);
 }
 
 #[test]

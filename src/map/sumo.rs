@@ -6,12 +6,13 @@
 //!
 //! Conventions:
 //! - **Site frame.** The junction's `x`, `y` is the site origin. If the network is
-//!   geo-referenced with a UTM `projParameter` (`+proj=utm +zone=N [+south]`, WGS84), every
-//!   point goes network → UTM (minus `netOffset`) → WGS84 (our own inverse, Krüger series)
-//!   → east/north in the site frame tangent at the junction, which removes the grid's
-//!   convergence and scale; the anchor is the junction's WGS84 position. Without a
-//!   geo-reference (`projParameter="!"`) network metres are taken as east/north and the
-//!   anchor is [`ImportOptions::anchor`] (or `None`). Any other projection is an error
+//!   geo-referenced with a transverse Mercator `projParameter` on WGS84 (UTM, `+proj=utm
+//!   +zone=N [+south]`, as netconvert writes for OpenStreetMap, or a local `+proj=tmerc`),
+//!   every point goes network → projected (minus `netOffset`) → WGS84
+//!   ([`TransverseMercator`]) → east/north in the site frame tangent at the junction, which
+//!   removes the grid's convergence and scale; the anchor is the junction's WGS84 position.
+//!   Without a geo-reference (`projParameter="!"`) network metres are taken as east/north and
+//!   the anchor is [`ImportOptions::anchor`] (or `None`). Any other projection is an error
 //!   unless an anchor is given, then it is treated as without geo-reference.
 //! - **Lanes.** Ingress lanes are the lanes with a connection through the junction (not
 //!   pedestrian-only, not into a walking area or crossing), clipped to their last
@@ -35,7 +36,7 @@
 //!   Walking areas are not imported.
 
 use super::geometry::{simplify, Polyline};
-use crate::geo::{GeoPoint, SiteFrame};
+use crate::geo::{GeoPoint, SiteFrame, TransverseMercator};
 use crate::scenario::{
     ConnectionSpec, CrosswalkSpec, LaneDirection, LaneSpec, Maneuver, MapSpec, SignalGroupSpec,
     SignalPlan,
@@ -103,12 +104,11 @@ pub struct ImportedMap {
 }
 
 /// The conversion from a network's `x`, `y` to the site frame of one of its junctions (see
-/// the module docs): through WGS84 for a UTM-referenced network, a shift otherwise.
+/// the module docs): through WGS84 for a geo-referenced network, a shift otherwise.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum NetToSite {
-    Utm {
-        zone: u8,
-        south: bool,
+    Projected {
+        projection: TransverseMercator,
         net_offset: [f64; 2],
         frame: SiteFrame,
     },
@@ -121,15 +121,12 @@ impl NetToSite {
     /// A network point in the site frame, [east_m, north_m].
     pub fn to_site(&self, p: [f64; 2]) -> [f64; 2] {
         match self {
-            Self::Utm {
-                zone,
-                south,
+            Self::Projected {
+                projection,
                 net_offset,
                 frame,
             } => {
-                let (lat, lon) =
-                    utm_to_geo(*zone, *south, p[0] - net_offset[0], p[1] - net_offset[1]);
-                let e = frame.to_enu(GeoPoint::new(lat, lon, None));
+                let e = frame.to_enu(projection.to_geo(p[0] - net_offset[0], p[1] - net_offset[1]));
                 [e.east_m, e.north_m]
             }
             Self::Shift { origin } => [p[0] - origin[0], p[1] - origin[1]],
@@ -277,16 +274,17 @@ pub fn import_junction(
         }
         None => ([0.0, 0.0], "!".to_string()),
     };
-    let utm = parse_utm(&proj);
-    if utm.is_none() && proj.trim() != "!" && opts.anchor.is_none() {
-        return Err(invalid(
-            "location".into(),
-            format!(
-                "projParameter {proj:?} is not a UTM projection this importer knows; give the \
-                 anchor instead"
-            ),
-        ));
-    }
+    let projection = match parse_proj(&proj) {
+        Ok(p) => p,
+        // Without a projection we know, the anchor the user gives places the network.
+        Err(_) if opts.anchor.is_some() => None,
+        Err(reason) => {
+            return Err(invalid(
+                "location".into(),
+                format!("projParameter {proj:?}: {reason}; give the anchor instead"),
+            ))
+        }
+    };
 
     // Edges and their lanes.
     let mut edges: BTreeMap<String, Edge> = BTreeMap::new();
@@ -358,15 +356,13 @@ pub fn import_junction(
         .collect();
 
     // Network coordinates → site frame (to the millimetre: SUMO writes centimetres).
-    let (anchor, net_to_site) = match utm {
-        Some((zone, south)) => {
-            let (lat, lon) = utm_to_geo(zone, south, jx - offset[0], jy - offset[1]);
-            let anchor = GeoPoint::new(lat, lon, None);
+    let (anchor, net_to_site) = match projection {
+        Some(projection) => {
+            let anchor = projection.to_geo(jx - offset[0], jy - offset[1]);
             (
                 Some(anchor),
-                NetToSite::Utm {
-                    zone,
-                    south,
+                NetToSite::Projected {
+                    projection,
                     net_offset: offset,
                     frame: SiteFrame::new(anchor),
                 },
@@ -824,65 +820,70 @@ fn fixed_time_plan(
     })
 }
 
-/// `(zone, south)` of a PROJ string `+proj=utm +zone=N [+south]` on WGS84.
-fn parse_utm(proj: &str) -> Option<(u8, bool)> {
-    let params: Vec<&str> = proj.split_whitespace().collect();
-    if !params.contains(&"+proj=utm") {
-        return None;
+/// The projection of a PROJ string SUMO wrote: `None` for `!` (no geo-reference), a
+/// transverse Mercator for `+proj=utm +zone=N [+south]` or `+proj=tmerc [+lat_0 +lon_0 +k
+/// +x_0 +y_0]` on WGS84 (or GRS80, the same to 0.1 mm) in metres; why not otherwise.
+fn parse_proj(proj: &str) -> Result<Option<TransverseMercator>, String> {
+    let proj = proj.trim();
+    if proj == "!" {
+        return Ok(None);
     }
-    let ellps_ok = params
-        .iter()
-        .all(|p| !(p.starts_with("+ellps=") || p.starts_with("+datum=")) || p.ends_with("WGS84"));
-    let zone = params
-        .iter()
-        .find_map(|p| p.strip_prefix("+zone="))
-        .and_then(|z| z.parse::<u8>().ok())
-        .filter(|z| (1..=60).contains(z))?;
-    ellps_ok.then_some((zone, params.contains(&"+south")))
-}
-
-/// UTM easting/northing (metres) → WGS84 (latitude, longitude) in degrees, by the Krüger
-/// series to third order in n (sub-millimetre within a zone).
-pub fn utm_to_geo(zone: u8, south: bool, easting_m: f64, northing_m: f64) -> (f64, f64) {
-    let a = crate::geo::WGS84_A;
-    let f = crate::geo::WGS84_F;
-    let k0 = 0.9996;
-    let n = f / (2.0 - f);
-    let n2 = n * n;
-    let n3 = n2 * n;
-    let big_a = a / (1.0 + n) * (1.0 + n2 / 4.0 + n2 * n2 / 64.0);
-    let beta = [
-        n / 2.0 - 2.0 * n2 / 3.0 + 37.0 * n3 / 96.0,
-        n2 / 48.0 + n3 / 15.0,
-        17.0 * n3 / 480.0,
-    ];
-    let delta = [
-        2.0 * n - 2.0 * n2 / 3.0 - 2.0 * n3,
-        7.0 * n2 / 3.0 - 8.0 * n3 / 5.0,
-        56.0 * n3 / 15.0,
-    ];
-    let north = if south {
-        northing_m - 10_000_000.0
-    } else {
-        northing_m
+    let mut kind = None;
+    let mut zone = None;
+    let mut south = false;
+    let mut tm = TransverseMercator {
+        lat0_rad: 0.0,
+        lon0_rad: 0.0,
+        k0: 1.0,
+        false_easting_m: 0.0,
+        false_northing_m: 0.0,
     };
-    let xi = north / (k0 * big_a);
-    let eta = (easting_m - 500_000.0) / (k0 * big_a);
-    let mut xi_p = xi;
-    let mut eta_p = eta;
-    for (j, b) in beta.iter().enumerate() {
-        let k = 2.0 * (j + 1) as f64;
-        xi_p -= b * (k * xi).sin() * (k * eta).cosh();
-        eta_p -= b * (k * xi).cos() * (k * eta).sinh();
+    for p in proj.split_whitespace() {
+        let (key, value) = p.split_once('=').unwrap_or((p, ""));
+        let number = || {
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| format!("{p} is not a number"))
+        };
+        match key {
+            "+proj" => kind = Some(value),
+            "+zone" => {
+                zone = Some(
+                    value
+                        .parse::<u8>()
+                        .ok()
+                        .filter(|z| (1..=60).contains(z))
+                        .ok_or_else(|| format!("{p} is not a UTM zone (1-60)"))?,
+                )
+            }
+            "+south" => south = true,
+            "+lat_0" => tm.lat0_rad = number()?.to_radians(),
+            "+lon_0" => tm.lon0_rad = number()?.to_radians(),
+            "+k" | "+k_0" => tm.k0 = number()?,
+            "+x_0" => tm.false_easting_m = number()?,
+            "+y_0" => tm.false_northing_m = number()?,
+            "+ellps" | "+datum" if !matches!(value, "WGS84" | "GRS80") => {
+                return Err(format!("{p}: only the WGS84 ellipsoid is known"))
+            }
+            "+units" | "+vunits" if value != "m" => return Err(format!("{p}: not metres")),
+            "+towgs84" if value.split(',').any(|v| v.parse::<f64>() != Ok(0.0)) => {
+                return Err(format!("{p}: a datum shift is not supported"))
+            }
+            "+axis" if value != "enu" => return Err(format!("{p}: axes must be east, north")),
+            _ => {}
+        }
     }
-    let chi = (xi_p.sin() / eta_p.cosh()).asin();
-    let mut phi = chi;
-    for (j, d) in delta.iter().enumerate() {
-        phi += d * (2.0 * (j + 1) as f64 * chi).sin();
+    match kind {
+        Some("utm") => {
+            let zone = zone.ok_or("a UTM projection without +zone")?;
+            Ok(Some(TransverseMercator::utm(zone, south)))
+        }
+        Some("tmerc") if tm.k0 > 0.0 => Ok(Some(tm)),
+        Some("tmerc") => Err("+k must be positive".into()),
+        _ => Err("only UTM and transverse Mercator (tmerc) projections are known".into()),
     }
-    let lon0 = (f64::from(zone) * 6.0 - 183.0).to_radians();
-    let lambda = lon0 + eta_p.sinh().atan2(xi_p.cos());
-    (phi.to_degrees(), lambda.to_degrees())
 }
 
 #[cfg(test)]
@@ -890,44 +891,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn utm_inverse_matches_proj() {
-        // Reference values from PROJ (pyproj 3.7).
-        for (zone, south, e, n, lat, lon) in [
+    fn proj_strings_sumo_writes() {
+        assert_eq!(
+            parse_proj("+proj=utm +zone=33 +ellps=WGS84 +datum=WGS84 +units=m +no_defs"),
+            Ok(Some(TransverseMercator::utm(33, false)))
+        );
+        assert_eq!(
+            parse_proj("+proj=utm +zone=56 +south +datum=WGS84"),
+            Ok(Some(TransverseMercator::utm(56, true)))
+        );
+        assert_eq!(parse_proj("!"), Ok(None));
+        let local = parse_proj(
+            "+proj=tmerc +lat_0=52.27732947001164 +lon_0=10.53906321682368 +k=1 +x_0=0 +y_0=0 \
+             +datum=WGS84 +units=m  +vunits=m +no_defs ",
+        );
+        assert_eq!(
+            local,
+            Ok(Some(TransverseMercator {
+                lat0_rad: 52.27732947001164_f64.to_radians(),
+                lon0_rad: 10.53906321682368_f64.to_radians(),
+                k0: 1.0,
+                false_easting_m: 0.0,
+                false_northing_m: 0.0,
+            }))
+        );
+        for (proj, reason) in [
             (
-                33,
-                false,
-                400768.81,
-                5810441.11,
-                52.4351539297,
-                13.5403103614,
+                "+proj=lcc +lat_1=49 +lat_2=44",
+                "only UTM and transverse Mercator",
             ),
-            (33, false, 500000.0, 0.0, 0.0, 15.0),
-            (33, false, 300000.0, 5000000.0, 45.1251538476, 12.4568765102),
-            (33, false, 700000.0, 7500000.0, 67.5475282087, 19.6963794771),
-            (
-                56,
-                true,
-                334786.0,
-                6252080.0,
-                -33.8586639165,
-                151.2140228609,
-            ),
+            ("+proj=utm +zone=61", "+zone=61 is not a UTM zone"),
+            ("+proj=utm", "a UTM projection without +zone"),
+            ("+proj=tmerc +ellps=bessel", "+ellps=bessel: only the WGS84"),
+            ("+proj=tmerc +units=ft", "+units=ft: not metres"),
+            ("+proj=tmerc +lat_0=north", "+lat_0=north is not a number"),
+            ("+proj=tmerc +towgs84=598.1,73.7,418.2", "a datum shift"),
         ] {
-            let (la, lo) = utm_to_geo(zone, south, e, n);
-            // 1e-8° is about a millimetre.
-            assert!((la - lat).abs() < 1e-8, "{e} {n}: lat {la} vs {lat}");
-            assert!((lo - lon).abs() < 1e-8, "{e} {n}: lon {lo} vs {lon}");
+            let e = parse_proj(proj).unwrap_err();
+            assert!(e.contains(reason), "{proj}: {e}");
         }
-        assert_eq!(
-            parse_utm("+proj=utm +zone=33 +ellps=WGS84 +datum=WGS84 +units=m +no_defs"),
-            Some((33, false))
-        );
-        assert_eq!(
-            parse_utm("+proj=utm +zone=56 +south +datum=WGS84"),
-            Some((56, true))
-        );
-        assert_eq!(parse_utm("!"), None);
-        assert_eq!(parse_utm("+proj=tmerc +lat_0=0"), None);
     }
 
     #[test]

@@ -622,7 +622,7 @@ pub fn import_sumo_junction(
     opts: &crate::map::sumo::ImportOptions,
 ) -> Result<crate::map::sumo::ImportedMap, crate::map::sumo::SumoError> {
     let text =
-        std::fs::read_to_string(path).map_err(|source| crate::map::sumo::SumoError::Read {
+        sumo::xml::read_to_string(path).map_err(|source| crate::map::sumo::SumoError::Read {
             file: path.to_path_buf(),
             source,
         })?;

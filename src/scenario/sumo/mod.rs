@@ -18,7 +18,6 @@ use crate::geo::{Enu, GeoPoint};
 use crate::map::sumo::{ImportOptions as MapOptions, ImportedMap, SumoError};
 use crate::scenario::{Output, Rates, Run, Scenario, ScenarioError, Site};
 use std::collections::BTreeMap;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -348,12 +347,10 @@ pub fn build(
     opts: &ImportOptions,
 ) -> Result<Imported, ImportError> {
     let open = |p: &Path| {
-        std::fs::File::open(p)
-            .map(BufReader::new)
-            .map_err(|source| ImportError::Io {
-                file: p.to_path_buf(),
-                source,
-            })
+        xml::open(p).map_err(|source| ImportError::Io {
+            file: p.to_path_buf(),
+            source,
+        })
     };
     let fault = |p: &Path, f: xml::XmlFault| ImportError::Output {
         file: p.to_path_buf(),

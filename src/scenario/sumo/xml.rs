@@ -3,7 +3,28 @@
 //! It knows exactly what SUMO writes: elements with quoted attributes, comments, the XML
 //! declaration; no DTDs or CDATA (refused, not misread).
 
-use std::io::BufRead;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+/// Opens a SUMO file, gzip-compressed or not: SUMO reads `.gz` wherever it reads XML. The
+/// content decides (the gzip magic bytes), not the name.
+pub fn open(path: &Path) -> std::io::Result<Box<dyn BufRead>> {
+    let mut file = BufReader::new(std::fs::File::open(path)?);
+    if file.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
+        Ok(Box::new(BufReader::new(
+            flate2::bufread::MultiGzDecoder::new(file),
+        )))
+    } else {
+        Ok(Box::new(file))
+    }
+}
+
+/// A whole SUMO file as text (see [`open`]).
+pub fn read_to_string(path: &Path) -> std::io::Result<String> {
+    let mut text = String::new();
+    open(path)?.read_to_string(&mut text)?;
+    Ok(text)
+}
 
 /// One tag: `<name a="1">` (an opening or empty element), or `</name>` (a closing one).
 #[derive(Debug, Clone, PartialEq)]
@@ -240,5 +261,29 @@ mod tests {
         let e = all("<r>\n\n<v id=a/>").expect_err("unquoted");
         assert_eq!(e.line, 3);
         assert!(e.reason.contains("not quoted"), "{}", e.reason);
+    }
+
+    #[test]
+    fn gzip_compressed_files_read_as_their_text() {
+        use std::io::Write;
+        let dir = std::env::temp_dir().join(format!("roadsight-xml-gz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = "<net>\n<edge id=\"e\"/>\n</net>\n";
+        let plain = dir.join("a.net.xml");
+        std::fs::write(&plain, text).unwrap();
+        // Named without .gz: the content decides.
+        let gz = dir.join("b.net.xml");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(text.as_bytes()).unwrap();
+        let bytes = enc.finish().unwrap();
+        std::fs::write(&gz, &bytes).unwrap();
+        assert_eq!(read_to_string(&plain).unwrap(), text);
+        assert_eq!(read_to_string(&gz).unwrap(), text);
+        let tags = Tags::new(open(&gz).unwrap()).next_tag().unwrap().unwrap();
+        assert_eq!(tags.name, "net");
+        // A truncated archive is an error, not a short text.
+        std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(read_to_string(&gz).is_err());
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
