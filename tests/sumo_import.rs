@@ -69,6 +69,7 @@ fn loads_as_scenario(m: &ImportedMap) -> Scenario {
                     min_green_s: None,
                     max_green_s: None,
                     timeline: Vec::new(),
+                    permissive: false,
                 })
                 .collect(),
             kind: Default::default(),
@@ -345,6 +346,7 @@ fn networks_shipped_with_sumo() {
     let cross = import(&home.join("tools/game/cross/cross.net.xml"), "0");
     assert_eq!(cross.anchor, None);
     check_imported(&cross);
+    permissive_lefts_go_out_as_permissive_green(&cross);
     let rilsa = import(
         &home.join("tools/sumolib/scenario/scenarios/RiLSA1/rilsa1.net.xml"),
         "0",
@@ -390,6 +392,63 @@ fn networks_shipped_with_sumo() {
         "{a:?}"
     );
     check_imported(&bs);
+}
+
+/// cross.net.xml's program gives straight and right `G` and the left turns `g` (give way to
+/// oncoming traffic) then `G` (a protected arrow): the left-turn groups are permissive in
+/// the plan, and asn1tools reads `permissive-green` in the SPAT while they are green.
+fn permissive_lefts_go_out_as_permissive_green(m: &ImportedMap) {
+    let plan = m.signal.clone().expect("a fixed-time plan");
+    let left_groups: std::collections::BTreeSet<u8> = m
+        .map
+        .connections
+        .iter()
+        .filter(|c| c.maneuver == Maneuver::Left)
+        .filter_map(|c| c.signal_group)
+        .collect();
+    assert_eq!(left_groups.len(), 2, "{:?}", m.map.connections);
+    for g in &plan.groups {
+        assert_eq!(g.permissive, left_groups.contains(&g.id), "group {}", g.id);
+    }
+    let epoch = Timestamp::from_secs_f64(1.8e9).expect("time");
+    let controller = roadsight::signal::SignalController::from_plan(&plan, epoch);
+    let now = epoch.add_secs(10.0);
+    let mut states = Vec::new();
+    let mode = controller.states_at(now, &mut states);
+    let site = SiteIdentity {
+        name: "cross".into(),
+        region: 0,
+        intersection_id: 7,
+        rsu_id: *b"RSU00001",
+        frame: SiteFrame::new(GeoPoint::new(31.2304, 121.4737, None)),
+    };
+    let frame = CnMessage::Spat(compose::spat(&site, &states, mode, now, 1))
+        .to_frame()
+        .expect("SPAT");
+    let bytes = encode_frame(&frame).expect("UPER");
+    let (code, decoded, err) = run_tool("asn1_interop.py", &["decode", "-"], &hex(&bytes));
+    assert_eq!(code, 0, "asn1tools decode failed: {err}");
+    let v: Value = serde_json::from_str(&decoded).expect("decoded JER");
+    let phases = v["spatFrame"]["intersections"][0]["phases"]
+        .as_array()
+        .expect("phases");
+    let mut seen = 0;
+    for p in phases {
+        let id = p["id"].as_u64().expect("id") as u8;
+        // 10 s into the cycle the first stage is green: group of link 0 (straight) and the
+        // left turns of that stage.
+        let light = p["phaseStates"][0]["light"].as_str().expect("light");
+        if light.ends_with("green") {
+            let want = if left_groups.contains(&id) {
+                "permissive-green"
+            } else {
+                "protected-green"
+            };
+            assert_eq!(light, want, "group {id}: {p}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 2, "{phases:?}");
 }
 
 #[test]

@@ -808,6 +808,9 @@ fn fixed_time_plan(
             min_green_s: None,
             max_green_s: None,
             timeline: Vec::new(),
+            // SUMO's `g` (a green that gives way) in any of its green phases: the plan has one
+            // light per green, and it must never promise a protection the movement lacks.
+            permissive: col.contains(&'g'),
         });
     }
     (cycle_s > 0.0 && !groups.is_empty()).then_some(SignalPlan {
@@ -960,6 +963,13 @@ mod tests {
             ),
             (33.0, 27.0, 3.0)
         );
+        assert!(!p.groups[0].permissive && !p.groups[1].permissive);
+        // SUMO's `g` gives way: a permissive green, even where part of the green is `G`.
+        let cols = vec![vec!['g', 'y', 'r', 'r'], vec!['r', 'r', 'G', 'y']];
+        let p = fixed_time_plan(&phases, &cols, 5.0).unwrap();
+        assert!(p.groups[0].permissive && !p.groups[1].permissive);
+        let mixed = vec![vec!['G', 'g', 'y', 'r'], vec!['r', 'r', 'G', 'y']];
+        assert!(fixed_time_plan(&phases, &mixed, 5.0).unwrap().groups[0].permissive);
         // Green twice per cycle: not a plan of this kind.
         let twice = vec![vec!['G', 'r', 'G', 'r']];
         assert!(fixed_time_plan(&phases, &twice, 0.0).is_none());

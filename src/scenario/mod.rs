@@ -351,6 +351,22 @@ pub struct SignalGroupSpec {
     /// Actuated: the recorded light changes, in time order.
     #[serde(default)]
     pub timeline: Vec<LightChange>,
+    /// The green is permissive (SPAT `permissive-green`): the movement must give way to
+    /// conflicting traffic, as a left turn filtering through oncoming traffic or SUMO's `g`.
+    /// Default: protected (`protected-green`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub permissive: bool,
+}
+
+impl SignalGroupSpec {
+    /// The light this group shows on green.
+    pub fn green_light(&self) -> crate::v2x::cn::spat::Light {
+        if self.permissive {
+            crate::v2x::cn::spat::Light::PermissiveGreen
+        } else {
+            crate::v2x::cn::spat::Light::ProtectedGreen
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -19,6 +19,8 @@ struct Group {
     min_green_s: f64,
     max_green_s: f64,
     timeline: Vec<LightChange>,
+    /// The light of this group's green, for predicted greens.
+    green: Light,
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +81,7 @@ impl ActuatedController {
                 min_green_s: g.min_green_s.unwrap_or(g.green_s),
                 max_green_s: g.max_green_s.unwrap_or(g.green_s),
                 timeline: g.timeline.clone(),
+                green: g.green_light(),
             })
             .collect();
         Self { epoch, groups }
@@ -103,7 +106,7 @@ impl ActuatedController {
                 } else if is_yellow(l) {
                     Light::Red
                 } else {
-                    Light::ProtectedGreen
+                    g.green
                 }
             };
             let l1 = next_light(light);
@@ -192,6 +195,7 @@ mod tests {
                 min_green_s: Some(10.0),
                 max_green_s: Some(40.0),
                 timeline,
+                permissive: false,
             }],
             listen: None,
             feed_timeout_s: None,

@@ -41,7 +41,7 @@ impl FixedTimeController {
             let mut n = 0;
             for c in [cycle_index - 1.0, cycle_index, cycle_index + 1.0] {
                 let base = c * cycle;
-                buf[n] = (Light::ProtectedGreen, base + green, base + yellow);
+                buf[n] = (g.green_light(), base + green, base + yellow);
                 n += 1;
                 if g.yellow_s > 0.0 {
                     buf[n] = (Light::Yellow, base + yellow, base + red);
@@ -83,6 +83,7 @@ mod tests {
                 min_green_s: None,
                 max_green_s: None,
                 timeline: vec![],
+                permissive: false,
             }],
             kind: Default::default(),
             listen: None,
@@ -105,5 +106,14 @@ mod tests {
         c.states_at(t0.add_secs(125.0), &mut out);
         assert_eq!(out[0].current(), Light::Red);
         assert_eq!(out[0].intervals()[0].likely_end, t0.add_secs(150.0));
+        // A permissive group shows permissive green, and only on green.
+        let mut plan = c.plan.clone();
+        plan.groups[0].permissive = true;
+        let c = FixedTimeController::new(plan, t0);
+        c.states_at(t0.add_secs(10.0), &mut out);
+        let lights: Vec<Light> = out[0].intervals().iter().map(|i| i.light).collect();
+        assert_eq!(lights, [Light::Red, Light::PermissiveGreen, Light::Yellow]);
+        c.states_at(t0.add_secs(35.0), &mut out);
+        assert_eq!(out[0].current(), Light::PermissiveGreen);
     }
 }

@@ -156,6 +156,9 @@ pub fn actuated_plan(
                 yellow_s,
                 min_green_s: lo.is_finite().then_some(lo.min(green_s)),
                 max_green_s: (hi > 0.0).then_some(hi.max(green_s)),
+                // Predicted greens are permissive if any green seen was (SUMO's `g`): never
+                // promise a movement a protection it may not have.
+                permissive: timeline.iter().any(|c| c.light == Light::PermissiveGreen),
                 timeline,
             }
         })
@@ -209,6 +212,8 @@ mod tests {
         assert_eq!((g2.green_s, g2.yellow_s), (2.0, 3.0));
         assert_eq!(g2.timeline[1].light, Light::PermissiveGreen);
         assert_eq!(g2.green_start_s, 10.0);
+        // Predicted greens follow what was seen: g2's were SUMO's `g`.
+        assert!(!g1.permissive && g2.permissive);
         let short = vec![(0.0, "G".to_string())];
         assert!(actuated_plan(&short, &groups, 0.0)
             .expect_err("link 2 missing")
