@@ -263,6 +263,42 @@ fn a_connection_to_a_lane_that_does_not_exist() {
 }
 
 #[test]
+fn a_group_green_twice_per_cycle() {
+    let at = |window: &str| {
+        broken(
+            "green_s = 20.0\nyellow_s = 3.0\n\n[[signal.groups]]\nid = 2",
+            &format!(
+                "green_s = 20.0\nyellow_s = 3.0\n\n[[signal.groups.more_greens]]\n{window}\n\n\
+                 [[signal.groups]]\nid = 2"
+            ),
+        )
+    };
+    // Group 1 is green 0-20 s, yellow to 23 s, in a 72 s cycle.
+    let ok = at("start_s = 60.0\ngreen_s = 6.0\nyellow_s = 3.0");
+    let s = Scenario::parse(&ok, Path::new("site.toml")).expect("a second green");
+    assert_eq!(s.signal.groups[0].more_greens.len(), 1);
+    assert_eq!(
+        error(&at("start_s = 10.0\ngreen_s = 6.0\nyellow_s = 3.0")),
+        "site.toml: signal.groups[0].more_greens: the green from 0 s (with its yellow) \
+         overlaps the green from 10 s"
+    );
+    assert_eq!(
+        error(&at("start_s = 30.0\ngreen_s = 40.0\nyellow_s = 3.0")),
+        "site.toml: signal.groups[0].more_greens: the green from 30 s (with its yellow) \
+         overlaps the green from 0 s"
+    );
+    // Green and yellow all cycle long: never red.
+    assert_eq!(
+        error(&at("start_s = 23.0\ngreen_s = 46.0\nyellow_s = 3.0")),
+        "site.toml: signal.groups[0].green_s: green and yellow must leave some red in the cycle"
+    );
+    assert_eq!(
+        error(&at("start_s = 72.0\ngreen_s = 6.0\nyellow_s = 3.0")),
+        "site.toml: signal.groups[0].more_greens[0].start_s: must be within the cycle"
+    );
+}
+
+#[test]
 fn a_signal_group_without_lanes() {
     let group = "[[signal.groups]]\nid = 9\ngreen_start_s = 40.0\ngreen_s = 5.0\nyellow_s = 3.0\n";
     let e = error(&with(group));

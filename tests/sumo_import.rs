@@ -13,6 +13,7 @@ use roadsight::scenario::import_sumo_junction as import_junction;
 use roadsight::scenario::{LaneDirection, Maneuver, Scenario, SignalGroupSpec, SignalPlan};
 use roadsight::time::Timestamp;
 use roadsight::v2x::cn::compose::{self, SiteIdentity};
+use roadsight::v2x::cn::spat::Light;
 use roadsight::v2x::cn::{encode_frame, CnMessage};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -70,6 +71,7 @@ fn loads_as_scenario(m: &ImportedMap) -> Scenario {
                     max_green_s: None,
                     timeline: Vec::new(),
                     permissive: false,
+                    more_greens: Vec::new(),
                 })
                 .collect(),
             kind: Default::default(),
@@ -379,6 +381,14 @@ fn networks_shipped_with_sumo() {
         "{a:?}"
     );
     check_imported(&osm);
+    // A crossing green with two vehicle stages: the group has two greens per cycle, and
+    // the controller shows both.
+    let two = import(
+        &home.join("tools/game/DRT/osm.net.xml"),
+        "cluster_1560223815_1560223847_301292612_56231397",
+    );
+    check_imported(&two);
+    greens_per_cycle_follow_the_program(&two);
     // A gzip-compressed network on a local transverse Mercator grid (netconvert's
     // `+proj=tmerc` at the site), as real networks often come. Reference: PROJ (pyproj 3.7)
     // on the junction's x, y minus netOffset.
@@ -449,6 +459,40 @@ fn permissive_lefts_go_out_as_permissive_green(m: &ImportedMap) {
         }
     }
     assert!(seen >= 2, "{phases:?}");
+}
+
+/// Over one cycle of the imported plan, each group turns green as many times as it has
+/// greens, and at least one group has more than one.
+fn greens_per_cycle_follow_the_program(m: &ImportedMap) {
+    let plan = m.signal.clone().expect("a fixed-time plan");
+    assert!(plan.groups.iter().any(|g| !g.more_greens.is_empty()));
+    let epoch = Timestamp::from_secs_f64(1.8e9).expect("time");
+    let controller = roadsight::signal::SignalController::from_plan(&plan, epoch);
+    let mut states = Vec::new();
+    let mut onsets = std::collections::BTreeMap::<u8, usize>::new();
+    let mut was_green = std::collections::BTreeMap::<u8, bool>::new();
+    let steps = (plan.cycle_s * 10.0).round() as usize;
+    for k in 0..=steps {
+        controller.states_at(
+            epoch.add_secs(plan.offset_s + 0.05 + k as f64 * 0.1),
+            &mut states,
+        );
+        for g in &states {
+            let green = matches!(g.current(), Light::ProtectedGreen | Light::PermissiveGreen);
+            let before = was_green.insert(g.id, green);
+            if green && before == Some(false) {
+                *onsets.entry(g.id).or_default() += 1;
+            }
+        }
+    }
+    for g in &plan.groups {
+        assert_eq!(
+            onsets.get(&g.id).copied().unwrap_or(0),
+            1 + g.more_greens.len(),
+            "group {}: {g:?}",
+            g.id
+        );
+    }
 }
 
 #[test]

@@ -29,7 +29,8 @@
 //!   over all phases are identical form one signal group (they always show the same light),
 //!   numbered 1, 2, … by their lowest link index. [`ImportedMap::signal_groups`] maps link
 //!   indices to groups, and [`ImportedMap::signal`] is the fixed-time plan of these groups
-//!   from the first program (when every group has one green per cycle), so that SPAT and
+//!   from the first program (each green run of a group, with the yellow after it, is one of
+//!   its greens; there is none when a group is never green or never red), so that SPAT and
 //!   MAP agree.
 //! - **Crosswalks** are the junction's crossing lanes (centreline and width) in the
 //!   approach of the first crossed edge, with the group of the link into the crossing.
@@ -38,8 +39,8 @@
 use super::geometry::{simplify, Polyline};
 use crate::geo::{GeoPoint, SiteFrame, TransverseMercator};
 use crate::scenario::{
-    ConnectionSpec, CrosswalkSpec, LaneDirection, LaneSpec, Maneuver, MapSpec, SignalGroupSpec,
-    SignalPlan,
+    ConnectionSpec, CrosswalkSpec, GreenWindow, LaneDirection, LaneSpec, Maneuver, MapSpec,
+    SignalGroupSpec, SignalPlan,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -761,7 +762,7 @@ fn clip_polyline(line: &Polyline, dir: LaneDirection, clip_m: f64) -> Vec<[f64; 
 }
 
 /// A fixed-time plan of the groups (one column of light characters per group), when each
-/// group is green once per cycle.
+/// group is green, and red, at some time in the cycle.
 fn fixed_time_plan(
     phases: &[(f64, Vec<char>)],
     columns: &[Vec<char>],
@@ -781,36 +782,46 @@ fn fixed_time_plan(
     for (g, col) in columns.iter().enumerate() {
         let green = |i: usize| matches!(col[i % n], 'G' | 'g');
         let yellow = |i: usize| matches!(col[i % n], 'y' | 'Y');
-        let runs: Vec<usize> = (0..n).filter(|&i| green(i) && !green(i + n - 1)).collect();
-        let [start] = runs.as_slice() else {
+        // Each green run and the yellow after it; a group never green has no plan.
+        let mut windows = Vec::new();
+        for start in (0..n).filter(|&i| green(i) && !green(i + n - 1)) {
+            let mut green_s = 0.0;
+            let mut i = start;
+            while green(i) && i < start + n {
+                green_s += phases[i % n].0;
+                i += 1;
+            }
+            let mut yellow_s = 0.0;
+            while yellow(i) && i < start + n {
+                yellow_s += phases[i % n].0;
+                i += 1;
+            }
+            windows.push(GreenWindow {
+                start_s: starts[start],
+                green_s,
+                yellow_s,
+            });
+        }
+        let total: f64 = windows.iter().map(|w| w.green_s + w.yellow_s).sum();
+        // Zero-length greens, or no red at all (green, yellow, green…), are not a plan of
+        // this kind.
+        if windows.is_empty() || total >= cycle_s || windows.iter().any(|w| w.green_s <= 0.0) {
             return None;
-        };
-        let mut green_s = 0.0;
-        let mut i = *start;
-        while green(i) && i < start + n {
-            green_s += phases[i % n].0;
-            i += 1;
         }
-        let mut yellow_s = 0.0;
-        while yellow(i) && i < start + n {
-            yellow_s += phases[i % n].0;
-            i += 1;
-        }
-        if green_s + yellow_s >= cycle_s || green_s <= 0.0 {
-            return None;
-        }
+        let first = windows.remove(0);
         groups.push(SignalGroupSpec {
             id: g as u8 + 1,
             name: None,
-            green_start_s: starts[*start],
-            green_s,
-            yellow_s,
+            green_start_s: first.start_s,
+            green_s: first.green_s,
+            yellow_s: first.yellow_s,
             min_green_s: None,
             max_green_s: None,
             timeline: Vec::new(),
             // SUMO's `g` (a green that gives way) in any of its green phases: the plan has one
             // light per green, and it must never promise a protection the movement lacks.
             permissive: col.contains(&'g'),
+            more_greens: windows,
         });
     }
     (cycle_s > 0.0 && !groups.is_empty()).then_some(SignalPlan {
@@ -970,8 +981,23 @@ mod tests {
         assert!(p.groups[0].permissive && !p.groups[1].permissive);
         let mixed = vec![vec!['G', 'g', 'y', 'r'], vec!['r', 'r', 'G', 'y']];
         assert!(fixed_time_plan(&phases, &mixed, 5.0).unwrap().groups[0].permissive);
-        // Green twice per cycle: not a plan of this kind.
-        let twice = vec![vec!['G', 'r', 'G', 'r']];
-        assert!(fixed_time_plan(&phases, &twice, 0.0).is_none());
+        // Green twice per cycle: two windows, each with its yellow.
+        let twice = vec![vec!['G', 'y', 'G', 'r']];
+        let p = fixed_time_plan(&phases, &twice, 0.0).unwrap();
+        let g = &p.groups[0];
+        assert_eq!((g.green_start_s, g.green_s, g.yellow_s), (0.0, 30.0, 3.0));
+        assert_eq!(
+            g.more_greens,
+            [GreenWindow {
+                start_s: 33.0,
+                green_s: 27.0,
+                yellow_s: 0.0
+            }]
+        );
+        // Never red (green, yellow, green, yellow) or never green: no plan.
+        let never_red = vec![vec!['G', 'y', 'G', 'y']];
+        assert!(fixed_time_plan(&phases, &never_red, 0.0).is_none());
+        let never_green = vec![vec!['r', 'y', 'r', 'r']];
+        assert!(fixed_time_plan(&phases, &never_green, 0.0).is_none());
     }
 }

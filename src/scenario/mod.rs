@@ -356,9 +356,33 @@ pub struct SignalGroupSpec {
     /// Default: protected (`protected-green`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub permissive: bool,
+    /// Fixed time: the group's further greens in the cycle, for a movement served in more
+    /// than one stage (a crossing that is green with two vehicle stages).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_greens: Vec<GreenWindow>,
+}
+
+/// A green, and the yellow after it, within a fixed-time cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GreenWindow {
+    /// When green starts within the cycle.
+    pub start_s: f64,
+    pub green_s: f64,
+    pub yellow_s: f64,
 }
 
 impl SignalGroupSpec {
+    /// Every green of the group in the cycle: the first, then `more_greens`.
+    pub fn greens(&self) -> impl Iterator<Item = GreenWindow> + '_ {
+        std::iter::once(GreenWindow {
+            start_s: self.green_start_s,
+            green_s: self.green_s,
+            yellow_s: self.yellow_s,
+        })
+        .chain(self.more_greens.iter().copied())
+    }
+
     /// The light this group shows on green.
     pub fn green_light(&self) -> crate::v2x::cn::spat::Light {
         if self.permissive {
@@ -1094,14 +1118,47 @@ impl Scenario {
             non_negative(&k("green_start_s"), g.green_start_s)?;
             positive(&k("green_s"), g.green_s)?;
             non_negative(&k("yellow_s"), g.yellow_s)?;
-            if g.green_s + g.yellow_s >= p.cycle_s {
+            if g.green_start_s >= p.cycle_s {
+                return Err((k("green_start_s"), "must be within the cycle".into()));
+            }
+            for (j, w) in g.more_greens.iter().enumerate() {
+                let kj = |f: &str| k(&format!("more_greens[{j}].{f}"));
+                non_negative(&kj("start_s"), w.start_s)?;
+                positive(&kj("green_s"), w.green_s)?;
+                non_negative(&kj("yellow_s"), w.yellow_s)?;
+                if w.start_s >= p.cycle_s {
+                    return Err((kj("start_s"), "must be within the cycle".into()));
+                }
+            }
+            if p.kind == SignalKind::Actuated && !g.more_greens.is_empty() {
+                return Err((
+                    k("more_greens"),
+                    "only a fixed-time plan has more than one green per cycle".into(),
+                ));
+            }
+            if g.greens().map(|w| w.green_s + w.yellow_s).sum::<f64>() >= p.cycle_s {
                 return Err((
                     k("green_s"),
                     "green and yellow must leave some red in the cycle".into(),
                 ));
             }
-            if g.green_start_s >= p.cycle_s {
-                return Err((k("green_start_s"), "must be within the cycle".into()));
+            let mut windows: Vec<GreenWindow> = g.greens().collect();
+            windows.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+            for (j, a) in windows.iter().enumerate().filter(|_| windows.len() > 1) {
+                // The next green, the first one's in the next cycle after the last.
+                let (b, next) = match windows.get(j + 1) {
+                    Some(b) => (b, b.start_s),
+                    None => (&windows[0], windows[0].start_s + p.cycle_s),
+                };
+                if a.start_s + a.green_s + a.yellow_s > next + 1e-9 {
+                    return Err((
+                        k("more_greens"),
+                        format!(
+                            "the green from {} s (with its yellow) overlaps the green from {} s",
+                            a.start_s, b.start_s
+                        ),
+                    ));
+                }
             }
             let m = &self.map;
             if !m.lanes.iter().any(|l| l.signal_group == Some(g.id))

@@ -196,6 +196,7 @@ mod tests {
                 max_green_s: Some(40.0),
                 timeline,
                 permissive: false,
+                more_greens: vec![],
             }],
             listen: None,
             feed_timeout_s: None,

@@ -1,23 +1,33 @@
 //! A fixed-time controller: each group's times are known exactly, a cycle ahead.
 
 use super::{GroupState, Interval};
-use crate::scenario::SignalPlan;
+use crate::scenario::{SignalGroupSpec, SignalPlan};
 use crate::time::Timestamp;
 use crate::v2x::cn::spat::Light;
 
-/// A fixed-time controller: each group is green, yellow, then red once per cycle.
+/// A fixed-time controller: each group is green, yellow, then red, once or more per cycle.
 #[derive(Debug, Clone)]
 pub struct FixedTimeController {
     plan: SignalPlan,
     /// Start of the first cycle.
     origin: Timestamp,
+    /// Per group (in plan order), its cycle as spans (light, start, end) in seconds from
+    /// its first green's start, covering one cycle: built once, so that `states_at` does
+    /// not allocate.
+    cycles: Vec<Vec<(Light, f64, f64)>>,
 }
 
 impl FixedTimeController {
     pub fn new(plan: SignalPlan, scenario_start: Timestamp) -> Self {
+        let cycles = plan
+            .groups
+            .iter()
+            .map(|g| group_cycle(g, plan.cycle_s))
+            .collect();
         Self {
             origin: scenario_start.add_secs(plan.offset_s),
             plan,
+            cycles,
         }
     }
 
@@ -30,44 +40,63 @@ impl FixedTimeController {
         out.clear();
         let cycle = self.plan.cycle_s;
         let since_origin = t.secs_since(self.origin);
-        let cycle_index = (since_origin / cycle).floor();
-        for g in &self.plan.groups {
-            // The three intervals of this group's cycle, as offsets from the cycle start; the
-            // one containing `t` may start in the previous cycle.
-            let green = g.green_start_s;
-            let yellow = green + g.green_s;
-            let red = yellow + g.yellow_s;
-            let mut buf = [(Light::Red, 0.0, 0.0); 9];
-            let mut n = 0;
-            for c in [cycle_index - 1.0, cycle_index, cycle_index + 1.0] {
-                let base = c * cycle;
-                buf[n] = (g.green_light(), base + green, base + yellow);
-                n += 1;
-                if g.yellow_s > 0.0 {
-                    buf[n] = (Light::Yellow, base + yellow, base + red);
-                    n += 1;
-                }
-                buf[n] = (Light::Red, base + red, base + green + cycle);
-                n += 1;
-            }
-            let seq = &buf[..n];
-            let at = |(light, s, e): (Light, f64, f64)| {
-                Interval::exact(light, self.origin.add_secs(s), self.origin.add_secs(e))
-            };
-            let i = seq
+        for (g, spans) in self.plan.groups.iter().zip(&self.cycles) {
+            // Spans are relative to the group's first green; find the cycle `t` is in.
+            let first = g.green_start_s;
+            let base = first + ((since_origin - first) / cycle).floor() * cycle;
+            let rel = since_origin - base;
+            let n = spans.len();
+            let i = spans
                 .iter()
-                .position(|&(_, s, e)| s <= since_origin && since_origin < e)
-                .unwrap_or(0);
-            let pick = |k: usize| at(seq[(i + k).min(seq.len() - 1)]);
+                .position(|&(_, s, e)| s <= rel && rel < e)
+                .unwrap_or(n - 1);
+            let pick = |k: usize| {
+                let (light, s, e) = spans[(i + k) % n];
+                let shift = base + ((i + k) / n) as f64 * cycle;
+                Interval::exact(
+                    light,
+                    self.origin.add_secs(shift + s),
+                    self.origin.add_secs(shift + e),
+                )
+            };
             out.push(GroupState::new(g.id, pick(0), &[pick(1), pick(2)]));
         }
     }
 }
 
+/// One cycle of a group, from its first green: each green, its yellow (if any) and the red
+/// until the next green. The plan was checked at load: greens do not overlap.
+fn group_cycle(g: &SignalGroupSpec, cycle_s: f64) -> Vec<(Light, f64, f64)> {
+    let first = g.green_start_s;
+    let mut windows: Vec<(f64, f64, f64)> = g
+        .greens()
+        .map(|w| {
+            (
+                (w.start_s - first).rem_euclid(cycle_s),
+                w.green_s,
+                w.yellow_s,
+            )
+        })
+        .collect();
+    windows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut spans = Vec::with_capacity(3 * windows.len());
+    for (j, &(start, green, yellow)) in windows.iter().enumerate() {
+        let next = windows.get(j + 1).map_or(cycle_s, |w| w.0);
+        spans.push((g.green_light(), start, start + green));
+        if yellow > 0.0 {
+            spans.push((Light::Yellow, start + green, start + green + yellow));
+        }
+        if next > start + green + yellow {
+            spans.push((Light::Red, start + green + yellow, next));
+        }
+    }
+    spans
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::SignalGroupSpec;
+    use crate::scenario::GreenWindow;
 
     #[test]
     fn cycle_of_one_group() {
@@ -84,6 +113,7 @@ mod tests {
                 max_green_s: None,
                 timeline: vec![],
                 permissive: false,
+                more_greens: vec![],
             }],
             kind: Default::default(),
             listen: None,
@@ -115,5 +145,75 @@ mod tests {
         assert_eq!(lights, [Light::Red, Light::PermissiveGreen, Light::Yellow]);
         c.states_at(t0.add_secs(35.0), &mut out);
         assert_eq!(out[0].current(), Light::PermissiveGreen);
+    }
+
+    #[test]
+    fn a_group_green_twice_per_cycle() {
+        // Green 30-50 (yellow to 53) and 5-15 (yellow to 17, no red before the next one is
+        // not needed: red 17-30).
+        let plan = SignalPlan {
+            cycle_s: 60.0,
+            offset_s: 0.0,
+            groups: vec![SignalGroupSpec {
+                id: 4,
+                name: None,
+                green_start_s: 30.0,
+                green_s: 20.0,
+                yellow_s: 3.0,
+                min_green_s: None,
+                max_green_s: None,
+                timeline: vec![],
+                permissive: false,
+                more_greens: vec![GreenWindow {
+                    start_s: 5.0,
+                    green_s: 10.0,
+                    yellow_s: 2.0,
+                }],
+            }],
+            kind: Default::default(),
+            listen: None,
+            feed_timeout_s: None,
+        };
+        let t0 = Timestamp::from_micros(1_000_000_000_000);
+        let c = FixedTimeController::new(plan, t0);
+        let mut out = Vec::new();
+        let at = |s: f64| t0.add_secs(s);
+        let spans = |out: &[GroupState]| -> Vec<(Light, Timestamp, Timestamp)> {
+            out[0]
+                .intervals()
+                .iter()
+                .map(|i| (i.light, i.start, i.likely_end))
+                .collect()
+        };
+        c.states_at(at(1.0), &mut out);
+        assert_eq!(
+            spans(&out),
+            [
+                (Light::Red, at(-7.0), at(5.0)),
+                (Light::ProtectedGreen, at(5.0), at(15.0)),
+                (Light::Yellow, at(15.0), at(17.0)),
+            ]
+        );
+        c.states_at(at(16.0), &mut out);
+        assert_eq!(
+            spans(&out),
+            [
+                (Light::Yellow, at(15.0), at(17.0)),
+                (Light::Red, at(17.0), at(30.0)),
+                (Light::ProtectedGreen, at(30.0), at(50.0)),
+            ]
+        );
+        // Two cycles on, the same.
+        c.states_at(at(136.0), &mut out);
+        assert_eq!(out[0].intervals()[2].start, at(150.0));
+        c.states_at(at(52.0), &mut out);
+        assert_eq!(
+            spans(&out),
+            [
+                (Light::Yellow, at(50.0), at(53.0)),
+                (Light::Red, at(53.0), at(65.0)),
+                (Light::ProtectedGreen, at(65.0), at(75.0)),
+            ]
+        );
     }
 }

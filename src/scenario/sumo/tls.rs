@@ -159,6 +159,7 @@ pub fn actuated_plan(
                 // Predicted greens are permissive if any green seen was (SUMO's `g`): never
                 // promise a movement a protection it may not have.
                 permissive: timeline.iter().any(|c| c.light == Light::PermissiveGreen),
+                more_greens: Vec::new(),
                 timeline,
             }
         })
