@@ -98,9 +98,9 @@ mod tests {
     use super::*;
     use crate::scenario::GreenWindow;
 
-    #[test]
-    fn cycle_of_one_group() {
-        let plan = SignalPlan {
+    /// Group 2 in a 60 s cycle: green from 30 s for 20 s, yellow 3 s, and `more_greens`.
+    fn one_group(more_greens: Vec<GreenWindow>) -> SignalPlan {
+        SignalPlan {
             cycle_s: 60.0,
             offset_s: 0.0,
             groups: vec![SignalGroupSpec {
@@ -113,12 +113,17 @@ mod tests {
                 max_green_s: None,
                 timeline: vec![],
                 permissive: false,
-                more_greens: vec![],
+                more_greens,
             }],
             kind: Default::default(),
             listen: None,
             feed_timeout_s: None,
-        };
+        }
+    }
+
+    #[test]
+    fn cycle_of_one_group() {
+        let plan = one_group(vec![]);
         let t0 = Timestamp::from_micros(1_000_000_000_000);
         let c = FixedTimeController::new(plan, t0);
         let mut out = Vec::new();
@@ -149,31 +154,12 @@ mod tests {
 
     #[test]
     fn a_group_green_twice_per_cycle() {
-        // Green 30-50 (yellow to 53) and 5-15 (yellow to 17, no red before the next one is
-        // not needed: red 17-30).
-        let plan = SignalPlan {
-            cycle_s: 60.0,
-            offset_s: 0.0,
-            groups: vec![SignalGroupSpec {
-                id: 4,
-                name: None,
-                green_start_s: 30.0,
-                green_s: 20.0,
-                yellow_s: 3.0,
-                min_green_s: None,
-                max_green_s: None,
-                timeline: vec![],
-                permissive: false,
-                more_greens: vec![GreenWindow {
-                    start_s: 5.0,
-                    green_s: 10.0,
-                    yellow_s: 2.0,
-                }],
-            }],
-            kind: Default::default(),
-            listen: None,
-            feed_timeout_s: None,
-        };
+        // Green 30-50 (yellow to 53) and 5-15 (yellow to 17, then red until 30).
+        let plan = one_group(vec![GreenWindow {
+            start_s: 5.0,
+            green_s: 10.0,
+            yellow_s: 2.0,
+        }]);
         let t0 = Timestamp::from_micros(1_000_000_000_000);
         let c = FixedTimeController::new(plan, t0);
         let mut out = Vec::new();
