@@ -389,6 +389,23 @@ fn networks_shipped_with_sumo() {
     );
     check_imported(&two);
     greens_per_cycle_follow_the_program(&two);
+    // A program that cannot be a plan of ours: the output says which group and why.
+    let never_red = import(
+        &home.join("tools/sumolib/scenario/scenarios/RiLSA1OutTLS/rilsa1.net.xml"),
+        "ea",
+    );
+    assert_eq!(never_red.signal, None);
+    assert_eq!(
+        never_red.signal_missing.as_deref(),
+        Some(
+            "signal group 1 (link indices 0) of tlLogic \"ea\" is never red (green and yellow \
+             all cycle long)"
+        )
+    );
+    assert!(never_red
+        .to_toml()
+        .expect("toml")
+        .contains("# No [signal]: signal group 1 (link indices 0)"));
     // A gzip-compressed network on a local transverse Mercator grid (netconvert's
     // `+proj=tmerc` at the site), as real networks often come. Reference: PROJ (pyproj 3.7)
     // on the junction's x, y minus netOffset.

@@ -90,6 +90,8 @@ pub struct ImportedMap {
     pub map: MapSpec,
     /// The fixed-time plan of the signal groups, when the program can be written as one.
     pub signal: Option<SignalPlan>,
+    /// Why there is no `signal`, for the person who will write the plan.
+    pub signal_missing: Option<String>,
     /// The junction's WGS84 position (the site anchor), if known.
     pub anchor: Option<GeoPoint>,
     /// SUMO lane ID (crossing lanes too) → our lane ID.
@@ -152,6 +154,9 @@ impl ImportedMap {
                 a.lat_deg, a.lon_deg
             )),
             None => out.push_str("# The network has no geo-reference: set site.anchor.\n"),
+        }
+        if let Some(why) = &self.signal_missing {
+            out.push_str(&format!("# No [signal]: {why}; write the plan by hand.\n"));
         }
         out.push_str("# SUMO lane → lane ID:");
         for (k, v) in &self.lane_ids {
@@ -518,7 +523,22 @@ pub fn import_junction(
         .map(|v| num(&format!("tlLogic {tl:?}"), "offset", v))
         .transpose()?
         .unwrap_or(0.0);
-    let signal = fixed_time_plan(&phases, &columns, offset_s);
+    let (signal, signal_missing) = match fixed_time_plan(&phases, &columns, offset_s) {
+        Ok(plan) => (Some(plan), None),
+        Err((0, why)) => (None, Some(format!("tlLogic {tl:?} {why}"))),
+        Err((group, why)) => {
+            let links: Vec<String> = signal_groups
+                .iter()
+                .filter(|(_, g)| **g == group)
+                .map(|(k, _)| k.to_string())
+                .collect();
+            let why = format!(
+                "signal group {group} (link indices {}) of tlLogic {tl:?} {why}",
+                links.join(", ")
+            );
+            (None, Some(why))
+        }
+    };
 
     // Approaches.
     let clip = opts.clip_length_m.max(1.0);
@@ -725,6 +745,7 @@ pub fn import_junction(
             buildings: vec![],
         },
         signal,
+        signal_missing,
         anchor,
         lane_ids,
         signal_groups,
@@ -762,13 +783,17 @@ fn clip_polyline(line: &Polyline, dir: LaneDirection, clip_m: f64) -> Vec<[f64; 
 }
 
 /// A fixed-time plan of the groups (one column of light characters per group), when each
-/// group is green, and red, at some time in the cycle.
+/// group is green, and red, at some time in the cycle; otherwise the first group that is
+/// not, and why.
 fn fixed_time_plan(
     phases: &[(f64, Vec<char>)],
     columns: &[Vec<char>],
     offset_s: f64,
-) -> Option<SignalPlan> {
+) -> Result<SignalPlan, (u8, &'static str)> {
     let cycle_s: f64 = phases.iter().map(|p| p.0).sum();
+    if cycle_s <= 0.0 {
+        return Err((0, "has a cycle of zero seconds"));
+    }
     let starts: Vec<f64> = phases
         .iter()
         .scan(0.0, |t, p| {
@@ -803,14 +828,19 @@ fn fixed_time_plan(
             });
         }
         let total: f64 = windows.iter().map(|w| w.green_s + w.yellow_s).sum();
-        // Zero-length greens, or no red at all (green, yellow, green…), are not a plan of
-        // this kind.
-        if windows.is_empty() || total >= cycle_s || windows.iter().any(|w| w.green_s <= 0.0) {
-            return None;
+        let group = g as u8 + 1;
+        if windows.is_empty() {
+            return Err((group, "is never green"));
+        }
+        if windows.iter().any(|w| w.green_s <= 0.0) {
+            return Err((group, "has a green of zero seconds"));
+        }
+        if total >= cycle_s {
+            return Err((group, "is never red (green and yellow all cycle long)"));
         }
         let first = windows.remove(0);
         groups.push(SignalGroupSpec {
-            id: g as u8 + 1,
+            id: group,
             name: None,
             green_start_s: first.start_s,
             green_s: first.green_s,
@@ -824,7 +854,10 @@ fn fixed_time_plan(
             more_greens: windows,
         });
     }
-    (cycle_s > 0.0 && !groups.is_empty()).then_some(SignalPlan {
+    if groups.is_empty() {
+        return Err((0, "controls none of the junction's links"));
+    }
+    Ok(SignalPlan {
         kind: Default::default(),
         cycle_s,
         offset_s,
@@ -996,8 +1029,14 @@ mod tests {
         );
         // Never red (green, yellow, green, yellow) or never green: no plan.
         let never_red = vec![vec!['G', 'y', 'G', 'y']];
-        assert!(fixed_time_plan(&phases, &never_red, 0.0).is_none());
+        assert_eq!(
+            fixed_time_plan(&phases, &never_red, 0.0).unwrap_err(),
+            (1, "is never red (green and yellow all cycle long)")
+        );
         let never_green = vec![vec!['r', 'y', 'r', 'r']];
-        assert!(fixed_time_plan(&phases, &never_green, 0.0).is_none());
+        assert_eq!(
+            fixed_time_plan(&phases, &never_green, 0.0).unwrap_err(),
+            (1, "is never green")
+        );
     }
 }
