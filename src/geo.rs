@@ -184,31 +184,50 @@ impl SiteFrame {
 /// to third order in n: sub-millimetre within 1000 km of the central meridian.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TransverseMercator {
-    pub lat0_rad: f64,
-    pub lon0_rad: f64,
+    lon0_rad: f64,
     /// Scale on the central meridian.
-    pub k0: f64,
-    pub false_easting_m: f64,
-    pub false_northing_m: f64,
+    k0: f64,
+    false_easting_m: f64,
+    /// The false northing less the scaled meridian arc from the equator to the latitude of
+    /// origin: what to subtract from a northing to measure it from the equator.
+    equator_northing_m: f64,
 }
 
 impl TransverseMercator {
+    /// PROJ's `+lat_0 +lon_0 +k +x_0 +y_0`.
+    pub fn new(
+        lat0_deg: f64,
+        lon0_deg: f64,
+        k0: f64,
+        false_easting_m: f64,
+        false_northing_m: f64,
+    ) -> Self {
+        let arc_m = Kruger::wgs84().meridian_arc(lat0_deg.to_radians());
+        Self {
+            lon0_rad: lon0_deg.to_radians(),
+            k0,
+            false_easting_m,
+            equator_northing_m: false_northing_m - k0 * arc_m,
+        }
+    }
+
     /// UTM zone `zone` (1–60) of the northern or southern hemisphere.
     pub fn utm(zone: u8, south: bool) -> Self {
-        Self {
-            lat0_rad: 0.0,
-            lon0_rad: (f64::from(zone) * 6.0 - 183.0).to_radians(),
-            k0: 0.9996,
-            false_easting_m: 500_000.0,
-            false_northing_m: if south { 10_000_000.0 } else { 0.0 },
-        }
+        let false_northing_m = if south { 10_000_000.0 } else { 0.0 };
+        Self::new(
+            0.0,
+            f64::from(zone) * 6.0 - 183.0,
+            0.9996,
+            500_000.0,
+            false_northing_m,
+        )
     }
 
     /// Projected easting/northing (metres) → WGS84.
     pub fn to_geo(&self, easting_m: f64, northing_m: f64) -> GeoPoint {
+        // A few products; the meridian arc to lat_0, the costly part, was taken once.
         let k = Kruger::wgs84();
-        // Northing from the equator: the grid's origin is the meridian arc to lat_0.
-        let north = northing_m - self.false_northing_m + self.k0 * k.meridian_arc(self.lat0_rad);
+        let north = northing_m - self.equator_northing_m;
         let xi = north / (self.k0 * k.big_a);
         let eta = (easting_m - self.false_easting_m) / (self.k0 * k.big_a);
         let mut xi_p = xi;
@@ -229,6 +248,7 @@ impl TransverseMercator {
 }
 
 /// The coefficients of Krüger's transverse Mercator series for WGS84.
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Kruger {
     /// The rectifying radius.
     big_a: f64,
@@ -360,13 +380,7 @@ mod tests {
             check(TransverseMercator::utm(zone, south), e, n, lat, lon);
         }
         // A local grid at a site (SUMO's netconvert writes these): origin at lat_0, lon_0.
-        let local = TransverseMercator {
-            lat0_rad: 52.27732947001164_f64.to_radians(),
-            lon0_rad: 10.53906321682368_f64.to_radians(),
-            k0: 1.0,
-            false_easting_m: 0.0,
-            false_northing_m: 0.0,
-        };
+        let local = TransverseMercator::new(52.27732947001164, 10.53906321682368, 1.0, 0.0, 0.0);
         for (e, n, lat, lon) in [
             (0.0, 0.0, 52.2773294700, 10.5390632168),
             (-502.65, -421.95, 52.2735372011, 10.5316993131),
@@ -375,13 +389,7 @@ mod tests {
         ] {
             check(local, e, n, lat, lon);
         }
-        let southern = TransverseMercator {
-            lat0_rad: (-33.5_f64).to_radians(),
-            lon0_rad: 151.0_f64.to_radians(),
-            k0: 0.9999,
-            false_easting_m: 200_000.0,
-            false_northing_m: 100_000.0,
-        };
+        let southern = TransverseMercator::new(-33.5, 151.0, 0.9999, 200_000.0, 100_000.0);
         check(southern, 200_000.0, 100_000.0, -33.5, 151.0);
         check(
             southern,

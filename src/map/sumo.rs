@@ -878,13 +878,9 @@ fn parse_proj(proj: &str) -> Result<Option<TransverseMercator>, String> {
     let mut kind = None;
     let mut zone = None;
     let mut south = false;
-    let mut tm = TransverseMercator {
-        lat0_rad: 0.0,
-        lon0_rad: 0.0,
-        k0: 1.0,
-        false_easting_m: 0.0,
-        false_northing_m: 0.0,
-    };
+    // PROJ's defaults for tmerc.
+    let (mut lat0_deg, mut lon0_deg, mut k0) = (0.0, 0.0, 1.0);
+    let (mut false_easting_m, mut false_northing_m) = (0.0, 0.0);
     for p in proj.split_whitespace() {
         let (key, value) = p.split_once('=').unwrap_or((p, ""));
         let number = || {
@@ -906,11 +902,11 @@ fn parse_proj(proj: &str) -> Result<Option<TransverseMercator>, String> {
                 )
             }
             "+south" => south = true,
-            "+lat_0" => tm.lat0_rad = number()?.to_radians(),
-            "+lon_0" => tm.lon0_rad = number()?.to_radians(),
-            "+k" | "+k_0" => tm.k0 = number()?,
-            "+x_0" => tm.false_easting_m = number()?,
-            "+y_0" => tm.false_northing_m = number()?,
+            "+lat_0" => lat0_deg = number()?,
+            "+lon_0" => lon0_deg = number()?,
+            "+k" | "+k_0" => k0 = number()?,
+            "+x_0" => false_easting_m = number()?,
+            "+y_0" => false_northing_m = number()?,
             "+ellps" | "+datum" if !matches!(value, "WGS84" | "GRS80") => {
                 return Err(format!("{p}: only the WGS84 ellipsoid is known"))
             }
@@ -927,7 +923,13 @@ fn parse_proj(proj: &str) -> Result<Option<TransverseMercator>, String> {
             let zone = zone.ok_or("a UTM projection without +zone")?;
             Ok(Some(TransverseMercator::utm(zone, south)))
         }
-        Some("tmerc") if tm.k0 > 0.0 => Ok(Some(tm)),
+        Some("tmerc") if k0 > 0.0 => Ok(Some(TransverseMercator::new(
+            lat0_deg,
+            lon0_deg,
+            k0,
+            false_easting_m,
+            false_northing_m,
+        ))),
         Some("tmerc") => Err("+k must be positive".into()),
         _ => Err("only UTM and transverse Mercator (tmerc) projections are known".into()),
     }
@@ -954,13 +956,13 @@ mod tests {
         );
         assert_eq!(
             local,
-            Ok(Some(TransverseMercator {
-                lat0_rad: 52.27732947001164_f64.to_radians(),
-                lon0_rad: 10.53906321682368_f64.to_radians(),
-                k0: 1.0,
-                false_easting_m: 0.0,
-                false_northing_m: 0.0,
-            }))
+            Ok(Some(TransverseMercator::new(
+                52.27732947001164,
+                10.53906321682368,
+                1.0,
+                0.0,
+                0.0
+            )))
         );
         for (proj, reason) in [
             (
