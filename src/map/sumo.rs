@@ -525,8 +525,8 @@ pub fn import_junction(
         .unwrap_or(0.0);
     let (signal, signal_missing) = match fixed_time_plan(&phases, &columns, offset_s) {
         Ok(plan) => (Some(plan), None),
-        Err((0, why)) => (None, Some(format!("tlLogic {tl:?} {why}"))),
-        Err((group, why)) => {
+        Err((None, why)) => (None, Some(format!("tlLogic {tl:?} {why}"))),
+        Err((Some(group), why)) => {
             let links: Vec<String> = signal_groups
                 .iter()
                 .filter(|(_, g)| **g == group)
@@ -784,15 +784,15 @@ fn clip_polyline(line: &Polyline, dir: LaneDirection, clip_m: f64) -> Vec<[f64; 
 
 /// A fixed-time plan of the groups (one column of light characters per group), when each
 /// group is green, and red, at some time in the cycle; otherwise the first group that is
-/// not, and why.
+/// not (`None`: the program as a whole), and why.
 fn fixed_time_plan(
     phases: &[(f64, Vec<char>)],
     columns: &[Vec<char>],
     offset_s: f64,
-) -> Result<SignalPlan, (u8, &'static str)> {
+) -> Result<SignalPlan, (Option<u8>, &'static str)> {
     let cycle_s: f64 = phases.iter().map(|p| p.0).sum();
     if cycle_s <= 0.0 {
-        return Err((0, "has a cycle of zero seconds"));
+        return Err((None, "has a cycle of zero seconds"));
     }
     let starts: Vec<f64> = phases
         .iter()
@@ -830,13 +830,16 @@ fn fixed_time_plan(
         let total: f64 = windows.iter().map(|w| w.green_s + w.yellow_s).sum();
         let group = g as u8 + 1;
         if windows.is_empty() {
-            return Err((group, "is never green"));
+            return Err((Some(group), "is never green"));
         }
         if windows.iter().any(|w| w.green_s <= 0.0) {
-            return Err((group, "has a green of zero seconds"));
+            return Err((Some(group), "has a green of zero seconds"));
         }
         if total >= cycle_s {
-            return Err((group, "is never red (green and yellow all cycle long)"));
+            return Err((
+                Some(group),
+                "is never red (green and yellow all cycle long)",
+            ));
         }
         let first = windows.remove(0);
         groups.push(SignalGroupSpec {
@@ -855,7 +858,7 @@ fn fixed_time_plan(
         });
     }
     if groups.is_empty() {
-        return Err((0, "controls none of the junction's links"));
+        return Err((None, "controls none of the junction's links"));
     }
     Ok(SignalPlan {
         kind: Default::default(),
@@ -1033,12 +1036,12 @@ mod tests {
         let never_red = vec![vec!['G', 'y', 'G', 'y']];
         assert_eq!(
             fixed_time_plan(&phases, &never_red, 0.0).unwrap_err(),
-            (1, "is never red (green and yellow all cycle long)")
+            (Some(1), "is never red (green and yellow all cycle long)")
         );
         let never_green = vec![vec!['r', 'y', 'r', 'r']];
         assert_eq!(
             fixed_time_plan(&phases, &never_green, 0.0).unwrap_err(),
-            (1, "is never green")
+            (Some(1), "is never green")
         );
     }
 }
