@@ -5,10 +5,20 @@
 #![allow(clippy::all, missing_docs)]
 
 mod cn2020;
+mod etsi_r1;
 
 /// YD/T 3709-2020 (T/CSAE 53-2020): `MessageFrame` with BSM, MapData, RSM, SPAT and RSI.
 pub mod cn {
     pub use crate::cn2020::v2_x2020::*;
+}
+
+/// ETSI C-ITS release 1 (TS 103 301 v2.1.1): MAPEM and SPATEM, which carry the ISO TS 19091
+/// `MapData` and `SPAT` (module DSRC) behind the ITS PDU header of TS 102 894-2 v1.3.1.
+pub mod etsi {
+    pub use crate::etsi_r1::dsrc;
+    pub use crate::etsi_r1::its_container as cdd;
+    pub use crate::etsi_r1::mapem_pdu_descriptions::MAPEM;
+    pub use crate::etsi_r1::spatem_pdu_descriptions::SPATEM;
 }
 
 pub use rasn;
