@@ -50,6 +50,34 @@ STRING_TYPES = {"IA5String", "VisibleString", "PrintableString",
 HEX_RE = re.compile(r"^(?:[0-9A-Fa-f]{2})*$")
 
 
+# ETSI TS 103 301 MAPEM and SPATEM with the modules they import (as tools/gen-asn1.sh).
+ETSI_ASN = [REPO_ROOT / "assets" / "asn1" / f for f in (
+    "etsi-r1/TS102894-2v131-CDD.asn", "etsi-r1/TS103301v211-MAPEM.asn",
+    "etsi-r1/TS103301v211-SPATEM.asn", "iso-19091/DSRC.asn", "iso-19091/REGION.asn",
+    "iso-19091/AddGrpC.asn",
+    "iso-19091/ElectronicRegistrationIdentificationVehicleDataModule.asn")]
+
+
+def jer_compatible(node):
+    """asn1tools has no JER for open types (ISO TS 19091's regional extensions, an
+    information object class field): show them as OCTET STRING, so that the rest of a
+    MAPEM or SPATEM has a JER view. Only the JER view changes; UPER is compiled as written."""
+    if isinstance(node, dict):
+        if node.get("type") == "OpenType":
+            node["type"] = "OCTET STRING"
+        for v in node.values():
+            jer_compatible(v)
+    elif isinstance(node, list):
+        for v in node:
+            jer_compatible(v)
+    return node
+
+
+def asn_arg(text):
+    """One --asn value: a file, or 'etsi' for the whole ETSI set."""
+    return ETSI_ASN if text == "etsi" else [Path(text)]
+
+
 class ToolError(Exception):
     """A usage or setup problem: reported on stderr, exit code 2."""
 
@@ -83,16 +111,18 @@ def flat_items(items):
 class Spec:
     """The module parsed once, compiled for UPER and JER, plus a type walker."""
 
-    def __init__(self, path):
-        path = Path(path)
-        if not path.is_file():
-            raise ToolError(f"ASN.1 file not found: {path}")
+    def __init__(self, paths):
+        paths = [Path(p) for p in (paths if isinstance(paths, list) else [paths])]
+        for path in paths:
+            if not path.is_file():
+                raise ToolError(f"ASN.1 file not found: {path}")
         try:
-            parsed = asn1tools.parse_files([str(path)])
+            parsed = asn1tools.parse_files([str(p) for p in paths])
             self.uper = asn1tools.compile_dict(copy.deepcopy(parsed), "uper")
-            self.jer = asn1tools.compile_dict(copy.deepcopy(parsed), "jer")
+            self.jer = asn1tools.compile_dict(jer_compatible(copy.deepcopy(parsed)), "jer")
         except Exception as exc:
-            raise ToolError(f"cannot compile {path}: {exc}") from exc
+            names = ", ".join(str(p) for p in paths)
+            raise ToolError(f"cannot compile {names}: {exc}") from exc
         self.types, self.values, self.named = {}, {}, {}
         for module in parsed.values():
             self.types.update(module.get("types", {}))
@@ -639,10 +669,13 @@ def build_parser():
     ap = argparse.ArgumentParser(
         prog="asn1_interop.py",
         description="Cross-check Roadsight's rasn UPER/JER output with asn1tools.")
-    ap.add_argument("--asn", type=Path, default=DEFAULT_ASN,
-                    help=f"ASN.1 module (default: {DEFAULT_ASN.relative_to(REPO_ROOT)})")
+    asn_help = ("an ASN.1 module file; repeat to compile several together; 'etsi' names the "
+                "MAPEM/SPATEM set (default: "
+                f"{DEFAULT_ASN.relative_to(REPO_ROOT)})")
+    ap.add_argument("--asn", type=asn_arg, action="append", help=asn_help)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--asn", type=Path, default=argparse.SUPPRESS, help="ASN.1 module")
+    common.add_argument("--asn", type=asn_arg, action="append", default=argparse.SUPPRESS,
+                        help=asn_help)
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     p = sub.add_parser("check", parents=[common], help="compare UPER and JER of each stdin record")
@@ -677,7 +710,8 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        return args.func(Spec(args.asn), args)
+        groups = args.asn or [[DEFAULT_ASN]]
+        return args.func(Spec([p for group in groups for p in group]), args)
     except ToolError as exc:
         sys.stderr.write(f"asn1_interop {args.cmd}: error: {exc}\n")
         return 2

@@ -2,6 +2,7 @@
 //! the generated types of `roadsight-asn1`), and decoding with errors that say where.
 
 pub mod cn;
+pub mod etsi;
 pub mod ifm;
 pub mod inspect;
 pub mod locate;

@@ -155,7 +155,7 @@ pub fn spat(
     }
 }
 
-fn maneuver_bits(m: &[Maneuver]) -> u16 {
+pub(crate) fn maneuver_bits(m: &[Maneuver]) -> u16 {
     m.iter().fold(0, |b, m| {
         b | match m {
             Maneuver::Straight => maneuver::STRAIGHT,
@@ -168,7 +168,7 @@ fn maneuver_bits(m: &[Maneuver]) -> u16 {
 
 /// Crosswalk lane bits (`LaneAttributes-Crosswalk`): bit 3 `fixedCycleTime` (walk phases
 /// follow the fixed-time plan; there is no push button).
-const CROSSWALK_FIXED_CYCLE: u16 = 1 << 3;
+pub(crate) const CROSSWALK_FIXED_CYCLE: u16 = 1 << 3;
 
 /// MAP of the intersection: one node, one link per approach with its ingress lanes and its
 /// crosswalks. Each ingress lane lists its connections (egress lane, manoeuvre and signal
