@@ -1,5 +1,6 @@
 //! UPER encode and decode of the CN messages a site sends most: an RSM with 16
-//! participants, a SPAT with 8 phases, a MAP with 4 approaches, and a BSM.
+//! participants, a SPAT with 8 phases, a MAP with 4 approaches, and a BSM; and the ETSI
+//! MAPEM of the bundled default scenario's map.
 //!
 //! Also writes the encoded messages to `target/bench-cn-messages.jsonl`, so that
 //! `tools/bench-codec.sh` can time the very same values with asn1tools.
@@ -286,5 +287,37 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// MAPEM (ETSI TS 103 301) of the bundled default scenario's map: 16 lanes, 2 nodes each.
+fn bench_mapem(c: &mut Criterion) {
+    use roadsight::pipeline::PipelineConfig;
+    use roadsight::scenario::Scenario;
+    use roadsight::v2x::etsi::{decode_mapem, encode_mapem, mapem::mapem};
+    let s = Scenario::default_scenario().expect("default scenario");
+    let cfg = PipelineConfig::from_scenario(&s, s.start());
+    let m = mapem(&cfg.site, 4242, &cfg.map, s.start(), 1).expect("MAPEM");
+    let bytes = encode_mapem(&m).expect("encode");
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let out =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-etsi-messages.jsonl");
+    std::fs::write(
+        &out,
+        format!("{{\"name\":\"mapem16\",\"type\":\"MAPEM\",\"uper\":\"{hex}\"}}\n"),
+    )
+    .expect("write message listing");
+    let mut g = c.benchmark_group("etsi_uper");
+    g.throughput(Throughput::Bytes(bytes.len() as u64));
+    g.bench_function(BenchmarkId::new("encode", "mapem16"), |b| {
+        b.iter(|| encode_mapem(black_box(&m)))
+    });
+    g.bench_function(BenchmarkId::new("decode", "mapem16"), |b| {
+        b.iter(|| decode_mapem(black_box(&bytes)))
+    });
+    // From the site map: the conversion to ISO TS 19091 values, without encoding.
+    g.bench_function(BenchmarkId::new("build", "mapem16"), |b| {
+        b.iter(|| mapem(&cfg.site, 4242, black_box(&cfg.map), s.start(), 1))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_mapem);
 criterion_main!(benches);

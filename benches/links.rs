@@ -26,7 +26,7 @@ fn spec(format: RsuFormat, to: std::net::SocketAddr) -> RsuLinkSpec {
         name: "bench".into(),
         address: to,
         format,
-        messages: MessageKind::ALL.to_vec(),
+        messages: MessageKind::CN.to_vec(),
         queue: 16,
         event_queue: 4 * BATCH,
         psid: PerKind {
@@ -34,6 +34,7 @@ fn spec(format: RsuFormat, to: std::net::SocketAddr) -> RsuLinkSpec {
             spat: Some(0x8002),
             map: Some(0xE000_0017),
             rsi: Some(0x8003),
+            mapem: None,
         },
         priority: PerKind::default(),
         ifm_type: PerKind::default(),

@@ -279,8 +279,8 @@ enum Command {
     Decode {
         #[arg(required = true, value_name = "INPUT")]
         inputs: Vec<String>,
-        /// ASN.1 type of the bytes when they are not a MessageFrame.
-        #[arg(long = "type", default_value = "MessageFrame", value_parser = clap::builder::PossibleValuesParser::new(roadsight::v2x::cn::TYPE_NAMES))]
+        /// ASN.1 type of the bytes when they are not a CN MessageFrame (MAPEM: an ETSI MAPEM).
+        #[arg(long = "type", default_value = "MessageFrame", value_parser = clap::builder::PossibleValuesParser::new(roadsight::v2x::TYPE_NAMES))]
         type_name: String,
         /// Also print each message converted to SI units (m, s, m/s, rad, WGS84 degrees).
         #[arg(long)]

@@ -4,7 +4,7 @@
 mod common;
 
 use proptest::prelude::*;
-use roadsight::v2x::cn::{decode_named, TYPE_NAMES};
+use roadsight::v2x::{decode_named, TYPE_NAMES};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]

@@ -524,3 +524,62 @@ fn the_revision_follows_the_content_and_not_the_time() {
     wider.lanes[0].width_m += 0.25;
     assert_ne!(revision_of(&cfg.site, &wider).expect("revision"), rev);
 }
+
+/// The pipeline sends MAPEM at `messages.mapem_hz`, beside the CN MAP, with the site's
+/// station ID and a revision that stays put while the map does; links send it only when
+/// they list it.
+#[test]
+fn the_pipeline_sends_mapem_when_asked() {
+    use roadsight::pipeline::{MessageKind, Pipeline};
+    let text = roadsight::scenario::DEFAULT
+        .replacen("map_hz = 1.0\n", "map_hz = 1.0\nmapem_hz = 2.0\n", 1)
+        .replacen(
+            "rsu_id = \"RSU00042\"\n",
+            &format!("rsu_id = \"RSU00042\"\nstation_id = {STATION}\n"),
+            1,
+        );
+    let s = Scenario::parse(&text, std::path::Path::new("mapem.toml")).expect("loads");
+    let epoch = s.start();
+    let mut p = Pipeline::new(PipelineConfig::from_scenario(&s, epoch), epoch).expect("pipeline");
+    let mut mapem_times = Vec::new();
+    let mut maps = 0;
+    let mut revisions = Vec::new();
+    for k in 0..=50 {
+        p.handle_timeout(epoch.add_secs(f64::from(k) * 0.1));
+        while let Some(tx) = p.poll_transmit() {
+            match tx.kind {
+                MessageKind::Mapem => {
+                    let m = decode_mapem(&tx.bytes).expect("a MAPEM");
+                    assert_eq!(m.header.station_id.0, STATION);
+                    assert_eq!(m.header.message_id, 5);
+                    revisions.push(m.map.msg_issue_revision.0);
+                    mapem_times.push(tx.time);
+                }
+                MessageKind::Map => maps += 1,
+                _ => {}
+            }
+        }
+    }
+    // 0 to 5 s at 2 Hz, and the CN MAP still at 1 Hz.
+    assert_eq!(mapem_times.len(), 11, "{mapem_times:?}");
+    assert_eq!(maps, 6);
+    assert!(revisions.windows(2).all(|w| w[0] == w[1]), "{revisions:?}");
+    let cfg = PipelineConfig::from_scenario(&s, epoch);
+    assert_eq!(
+        revisions[0],
+        revision_of(&cfg.site, &cfg.map).expect("revision")
+    );
+
+    // Without a station ID the scenario does not load, and says why.
+    let e = Scenario::parse(
+        &text.replacen(&format!("station_id = {STATION}\n"), "", 1),
+        std::path::Path::new("mapem.toml"),
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(
+        e.starts_with("mapem.toml: messages.mapem_hz: MAPEM needs the ETSI station ID"),
+        "{e}"
+    );
+}

@@ -385,6 +385,19 @@ fn bad_links_are_named() {
         Path::new("site.toml"),
     )
     .expect("an IFM link for SPAT alone needs only its PSID");
+    // MAPEM goes only where it is listed, and then needs its PSID (ETSI ITS-AID 138, RLT).
+    assert!(!ok.links.rsu[0]
+        .messages
+        .contains(&roadsight::pipeline::MessageKind::Mapem));
+    assert_eq!(
+        error(&with_link("format = \"ifm\"\nmessages = [\"map\", \"mapem\"]\npsid = { map = 3 }")),
+        "site.toml: links.rsu[0].psid.mapem: format \"ifm\" needs the PSID of every message kind it sends, and MAPEM is sent"
+    );
+    Scenario::parse(
+        &with_link("format = \"ifm\"\nmessages = [\"mapem\"]\npsid = { mapem = 138 }"),
+        Path::new("site.toml"),
+    )
+    .expect("an IFM link for MAPEM with its PSID");
     let e = error(&with_link("format = \"json\""));
     assert!(e.starts_with("site.toml: links.rsu[0].format"), "{e}");
     assert!(e.contains("unknown variant `json`"), "{e}");

@@ -37,16 +37,32 @@ pub enum MessageKind {
     Map,
     /// Sent with every RSM cycle while hazards with an RSI code are in force.
     Rsi,
+    /// The map as ETSI MAPEM (TS 103 301): `ItsPduHeader` and ISO TS 19091 `MapData`, not a
+    /// CN `MessageFrame`.
+    Mapem,
 }
 
 impl MessageKind {
     /// The kinds sent at a fixed rate.
-    pub const PERIODIC: [MessageKind; 3] = [MessageKind::Rsm, MessageKind::Spat, MessageKind::Map];
-    pub const ALL: [MessageKind; 4] = [
+    pub const PERIODIC: [MessageKind; 4] = [
+        MessageKind::Rsm,
+        MessageKind::Spat,
+        MessageKind::Map,
+        MessageKind::Mapem,
+    ];
+    /// The CN set (YD/T 3709), what a link sends unless it lists its kinds.
+    pub const CN: [MessageKind; 4] = [
         MessageKind::Rsm,
         MessageKind::Spat,
         MessageKind::Map,
         MessageKind::Rsi,
+    ];
+    pub const ALL: [MessageKind; 5] = [
+        MessageKind::Rsm,
+        MessageKind::Spat,
+        MessageKind::Map,
+        MessageKind::Rsi,
+        MessageKind::Mapem,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,6 +71,7 @@ impl MessageKind {
             Self::Spat => "SPAT",
             Self::Map => "MAP",
             Self::Rsi => "RSI",
+            Self::Mapem => "MAPEM",
         }
     }
 }
@@ -189,6 +206,8 @@ pub struct PipelineConfig {
     /// The sensors, by index: how their reports become detections.
     pub sensors: Vec<crate::scenario::SensorSpec>,
     pub hazards: crate::hazard::HazardConfig,
+    /// ETSI ITS station ID of ETSI messages (checked at load: set when MAPEM is sent).
+    pub station_id: Option<u32>,
 }
 
 impl PipelineConfig {
@@ -232,6 +251,7 @@ impl PipelineConfig {
             clock_offsets_s: s.sensors.iter().map(|x| x.clock_offset_s).collect(),
             sensors: s.sensors.clone(),
             hazards: s.hazards.clone(),
+            station_id: s.site.station_id,
         }
     }
 }
@@ -275,12 +295,17 @@ pub struct Pipeline {
     /// Frames waiting for the reorder window, in arrival order.
     pending: Vec<SensorFrame>,
     last_processed_s: f64,
-    next_due: [Option<Timestamp>; 3],
-    periods_us: [i64; 3],
+    next_due: [Option<Timestamp>; 4],
+    periods_us: [i64; 4],
     /// The shortest gap between RSMs built on fused frames (`rsm_max_hz`), 0 for none.
     rsm_min_gap_us: i64,
     last_rsm: Option<Timestamp>,
-    msg_cnt: [u32; 4],
+    msg_cnt: [u32; MessageKind::ALL.len()],
+    /// The MAPEM's `msgIssueRevision`, from the map's content ([`revision_of`]), or why the
+    /// map cannot be a MAPEM (each attempt then counts a failed message with the reason).
+    ///
+    /// [`revision_of`]: crate::v2x::etsi::mapem::revision_of
+    mapem_revision: Result<u8, String>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     world: WorldSnapshot,
@@ -325,9 +350,12 @@ impl Pipeline {
             period(cfg.rates.rsm_hz),
             period(cfg.rates.spat_hz),
             period(cfg.rates.map_hz),
+            period(cfg.rates.mapem_hz),
         ];
         let next_due = periods_us.map(|p| (p > 0).then_some(epoch));
         let rsm_min_gap_us = cfg.rates.rsm_max_hz.map_or(0, period);
+        let mapem_revision = crate::v2x::etsi::mapem::revision_of(&cfg.site, &cfg.map)
+            .map_err(|e| format!("the map is no MAPEM: {e}"));
         Ok(Self {
             tracker: Tracker::new(cfg.tracker.clone())?,
             ingest,
@@ -342,7 +370,8 @@ impl Pipeline {
             periods_us,
             rsm_min_gap_us,
             last_rsm: None,
-            msg_cnt: [0; 4],
+            msg_cnt: [0; MessageKind::ALL.len()],
+            mapem_revision,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             world: WorldSnapshot::default(),
@@ -914,6 +943,24 @@ impl Pipeline {
                 self.msg_cnt[k] = self.msg_cnt[k].wrapping_add(1);
                 vec![CnMessage::Map(m)]
             }
+            MessageKind::Mapem => {
+                let bytes = match (self.cfg.station_id, &self.mapem_revision) {
+                    (Some(station), Ok(revision)) => crate::v2x::etsi::mapem::mapem(
+                        &self.cfg.site,
+                        station,
+                        &self.cfg.map,
+                        now,
+                        *revision,
+                    )
+                    .and_then(|m| crate::v2x::etsi::encode_mapem(&m))
+                    .map_err(|e| e.to_string()),
+                    (None, _) => Err("no site.station_id for the ETSI header".into()),
+                    (_, Err(e)) => Err(e.clone()),
+                };
+                let anchor = self.cfg.site.frame.anchor();
+                self.record(kind, now, bytes, vec![anchor], 0);
+                return;
+            }
         };
         for m in msgs {
             self.send(kind, now, m);
@@ -926,12 +973,28 @@ impl Pipeline {
             CnMessage::Rsm(r) => r.participants.len(),
             _ => 0,
         };
-        match m.to_frame().and_then(|f| encode_frame(&f)) {
+        let mut positions = m.positions();
+        if positions.is_empty() {
+            positions.push(self.cfg.site.frame.anchor());
+        }
+        let bytes = m
+            .to_frame()
+            .and_then(|f| encode_frame(&f))
+            .map_err(|e| e.to_string());
+        self.record(kind, now, bytes, positions, participants);
+    }
+
+    /// Queues one encoded message and counts it, or counts its failure.
+    fn record(
+        &mut self,
+        kind: MessageKind,
+        now: Timestamp,
+        bytes: Result<Vec<u8>, String>,
+        positions: Vec<crate::geo::GeoPoint>,
+        participants: usize,
+    ) {
+        match bytes {
             Ok(bytes) => {
-                let mut positions = m.positions();
-                if positions.is_empty() {
-                    positions.push(self.cfg.site.frame.anchor());
-                }
                 *self.stats.messages.entry(kind).or_default() += 1;
                 self.stats.message_bytes += bytes.len() as u64;
                 self.events.push_back(Event::Message {
@@ -947,12 +1010,12 @@ impl Pipeline {
                     positions,
                 });
             }
-            Err(e) => {
+            Err(reason) => {
                 self.stats.failed_messages += 1;
                 self.events.push_back(Event::MessageFailed {
                     time: now.to_string(),
                     kind,
-                    reason: e.to_string(),
+                    reason,
                 });
             }
         }

@@ -231,6 +231,12 @@ impl Topic {
                 TCC_COMMAND,
                 "json",
             ),
+            Topic::V2x(MessageKind::Mapem) => (
+                "ETSI-TS103301.MAPEM",
+                "asn1-uper",
+                "MAPEM of ETSI TS 103 301 v2.1.1 (ISO TS 19091 MapData), ASN.1 UPER; modules in assets/asn1.",
+                "asn1-uper",
+            ),
             Topic::V2x(_) => (
                 "YDT3709.MessageFrame",
                 "asn1-uper",

@@ -60,6 +60,7 @@ pub struct PerKind<T> {
     pub spat: Option<T>,
     pub map: Option<T>,
     pub rsi: Option<T>,
+    pub mapem: Option<T>,
 }
 
 impl<T> PerKind<T> {
@@ -69,6 +70,7 @@ impl<T> PerKind<T> {
             MessageKind::Spat => self.spat.as_ref(),
             MessageKind::Map => self.map.as_ref(),
             MessageKind::Rsi => self.rsi.as_ref(),
+            MessageKind::Mapem => self.mapem.as_ref(),
         }
     }
 }
@@ -89,8 +91,9 @@ pub struct RsuLinkSpec {
     pub address: SocketAddr,
     #[serde(default)]
     pub format: RsuFormat,
-    /// The message kinds this RSU broadcasts; all when absent.
-    #[serde(default = "all_kinds")]
+    /// The message kinds this RSU broadcasts; the CN set (RSM, SPAT, MAP, RSI) when absent:
+    /// an ETSI message (MAPEM) goes only to a link that lists it.
+    #[serde(default = "cn_kinds")]
     pub messages: Vec<MessageKind>,
     /// Periodic messages (RSM, SPAT, MAP) waiting past this are dropped oldest first: the
     /// next copy supersedes them.
@@ -122,8 +125,8 @@ pub struct RsuLinkSpec {
     pub retry_s: f64,
 }
 
-fn all_kinds() -> Vec<MessageKind> {
-    MessageKind::ALL.to_vec()
+fn cn_kinds() -> Vec<MessageKind> {
+    MessageKind::CN.to_vec()
 }
 fn default_queue() -> usize {
     16

@@ -104,6 +104,10 @@ pub struct Site {
     pub rsu_id: String,
     /// Where the RSU is, in the site frame.
     pub rsu_position: Enu,
+    /// The ETSI ITS station ID (`ItsPduHeader.stationID`) of ETSI messages (MAPEM); needed
+    /// only when one is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub station_id: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -127,6 +131,10 @@ pub struct Rates {
     pub spat_hz: f64,
     #[serde(default = "one")]
     pub map_hz: f64,
+    /// The same map as ETSI MAPEM (TS 103 301), for ETSI receivers; off by default. Needs
+    /// `site.station_id`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub mapem_hz: f64,
     /// When an RSM is built: on the `rsm_hz` clock, or as soon as each sensor frame is fused.
     #[serde(default)]
     pub rsm_trigger: RsmTrigger,
@@ -148,6 +156,10 @@ pub enum RsmTrigger {
     Frame,
 }
 
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
 fn ten() -> f64 {
     10.0
 }
@@ -161,6 +173,7 @@ impl Default for Rates {
             rsm_hz: 10.0,
             spat_hz: 10.0,
             map_hz: 1.0,
+            mapem_hz: 0.0,
             rsm_trigger: RsmTrigger::Timer,
             rsm_max_hz: None,
         }
@@ -760,11 +773,18 @@ impl Scenario {
             ("messages.rsm_hz", self.messages.rsm_hz),
             ("messages.spat_hz", self.messages.spat_hz),
             ("messages.map_hz", self.messages.map_hz),
+            ("messages.mapem_hz", self.messages.mapem_hz),
         ] {
             non_negative(k, v)?;
             if v > 100.0 {
                 return fail(k, "more than 100 Hz");
             }
+        }
+        if self.messages.mapem_hz > 0.0 && self.site.station_id.is_none() {
+            return fail(
+                "messages.mapem_hz",
+                "MAPEM needs the ETSI station ID of its sender: set site.station_id",
+            );
         }
         if let Some(v) = self.messages.rsm_max_hz {
             positive("messages.rsm_max_hz", v)?;

@@ -1,7 +1,6 @@
 //! `roadsight decode`: UPER from hex, a binary file or a capture, printed as JSON with the
 //! standard's field names and raw values (X.697 JER), optionally with the SI view beside it.
 
-use super::cn;
 use crate::link::pcap;
 use serde_json::{json, Value};
 use std::io::{self, Write};
@@ -57,7 +56,7 @@ pub enum InspectError {
         path: PathBuf,
         source: pcap::PcapError,
     },
-    #[error("unknown type {0:?}; known: {known}", known = cn::TYPE_NAMES.join(", "))]
+    #[error("unknown type {0:?}; known: {known}", known = super::TYPE_NAMES.join(", "))]
     UnknownType(String),
     #[error("writing output: {0}")]
     Output(#[from] io::Error),
@@ -117,7 +116,7 @@ impl Printer<'_> {
         label: &str,
         bytes: &[u8],
     ) -> io::Result<()> {
-        match cn::decode_named(&self.opts.type_name, bytes) {
+        match super::decode_named(&self.opts.type_name, bytes) {
             Ok((jer, si)) => {
                 self.summary.decoded += 1;
                 meta.insert("bytes".into(), json!(bytes.len()));
@@ -197,7 +196,7 @@ pub fn decode(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Summary, InspectError> {
-    if !cn::TYPE_NAMES.contains(&opts.type_name.as_str()) {
+    if !super::TYPE_NAMES.contains(&opts.type_name.as_str()) {
         return Err(InspectError::UnknownType(opts.type_name.clone()));
     }
     let mut p = Printer {

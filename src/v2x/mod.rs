@@ -27,16 +27,38 @@ pub enum BuildError {
 
 pub use locate::{decode_uper, DecodeFailure};
 
+/// The message types `roadsight decode --type` accepts: a CN `MessageFrame`, a CN message
+/// outside a frame, or an ETSI MAPEM.
+pub const TYPE_NAMES: [&str; 7] = [
+    "MessageFrame",
+    "BasicSafetyMessage",
+    "MapData",
+    "RoadsideSafetyMessage",
+    "SPAT",
+    "RoadSideInformation",
+    "MAPEM",
+];
+
+/// Decodes UPER of the named type into its JER (X.697) JSON and, for the CN set when asked,
+/// the SI view.
+pub fn decode_named(
+    type_name: &str,
+    bytes: &[u8],
+) -> Result<(serde_json::Value, Option<cn::CnMessage>), DecodeFailure> {
+    if type_name == "MAPEM" {
+        let m = etsi::decode_mapem(bytes)?;
+        return Ok((to_jer("MAPEM", &m, bytes.len())?, None));
+    }
+    cn::decode_named(type_name, bytes)
+}
+
 pub(crate) fn unknown_type(name: &str) -> DecodeFailure {
     DecodeFailure {
         type_name: "?",
         path: String::new(),
         bit_offset: 0,
         message_bits: 0,
-        reason: format!(
-            "unknown type {name:?}; known: {}",
-            cn::TYPE_NAMES.join(", ")
-        ),
+        reason: format!("unknown type {name:?}; known: {}", TYPE_NAMES.join(", ")),
     }
 }
 

@@ -49,11 +49,16 @@ pub fn kind_code(kind: MessageKind) -> u8 {
         MessageKind::Spat => 2,
         MessageKind::Map => 3,
         MessageKind::Rsi => 4,
+        MessageKind::Mapem => 5,
     }
 }
 
 pub fn kind_from_code(code: u8) -> Option<MessageKind> {
     MessageKind::ALL.into_iter().find(|k| kind_code(*k) == code)
+}
+
+fn known_names() -> String {
+    MessageKind::ALL.map(MessageKind::name).join(", ")
 }
 
 pub fn kind_from_name(name: &str) -> Option<MessageKind> {
@@ -66,7 +71,7 @@ pub fn kind_from_name(name: &str) -> Option<MessageKind> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubscribeRequest {
-    /// Message type names: "RSM", "SPAT", "MAP", "RSI".
+    /// Message type names: "RSM", "SPAT", "MAP", "RSI", "MAPEM".
     pub types: Vec<String>,
     /// Centre of the area; without it, messages from anywhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,7 +163,7 @@ impl SubscribeRequest {
         if self.types.is_empty() {
             return Err(bad(
                 "types",
-                "name at least one of RSM, SPAT, MAP, RSI".into(),
+                format!("name at least one of {}", known_names()),
             ));
         }
         let mut types = BTreeSet::new();
@@ -166,7 +171,7 @@ impl SubscribeRequest {
             let k = kind_from_name(t).ok_or_else(|| {
                 bad(
                     &format!("types[{i}]"),
-                    format!("unknown message type {t:?} (known: RSM, SPAT, MAP, RSI)"),
+                    format!("unknown message type {t:?} (known: {})", known_names()),
                 )
             })?;
             types.insert(k);

@@ -453,6 +453,7 @@ pub fn build(
             intersection_id: 1,
             rsu_id: "RSU00001".into(),
             rsu_position: rsu,
+            station_id: None,
         },
         run: Run {
             duration_s: (duration_s * 1000.0).round() / 1000.0,

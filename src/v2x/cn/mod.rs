@@ -99,17 +99,8 @@ pub fn decode_frame(bytes: &[u8]) -> Result<MessageFrame, DecodeFailure> {
     super::decode_uper::<MessageFrame>("MessageFrame", bytes)
 }
 
-/// The message types `roadsight decode --type` accepts, for UPER that is not in a frame.
-pub const TYPE_NAMES: [&str; 6] = [
-    "MessageFrame",
-    "BasicSafetyMessage",
-    "MapData",
-    "RoadsideSafetyMessage",
-    "SPAT",
-    "RoadSideInformation",
-];
-
-/// Decodes UPER of the named type into its JER (X.697) JSON and, when asked, the SI view.
+/// Decodes UPER of a CN type ([`crate::v2x::TYPE_NAMES`]) into its JER (X.697) JSON and the
+/// SI view.
 pub fn decode_named(
     type_name: &str,
     bytes: &[u8],
