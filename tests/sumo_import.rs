@@ -147,6 +147,50 @@ fn expected_counts(m: &ImportedMap) -> (usize, usize) {
     (ingress + m.map.crosswalks.len(), m.map.connections.len())
 }
 
+/// Encodes the MAPEM of an imported junction, has asn1tools check it field for field (and
+/// re-encode the same bytes) and returns its (lane count, connection count) as asn1tools
+/// reads them.
+fn mapem_through_asn1tools(m: &ImportedMap) -> (usize, usize) {
+    use roadsight::v2x::etsi::{encode_mapem, mapem::mapem};
+    let anchor = m.anchor.unwrap_or(GeoPoint::new(31.2304, 121.4737, None));
+    let site = SiteIdentity {
+        name: format!("SUMO {}", m.junction_id),
+        region: 0,
+        intersection_id: 7,
+        rsu_id: *b"RSU00001",
+        frame: SiteFrame::new(anchor),
+    };
+    let t = Timestamp::from_secs_f64(1.8e9).expect("time");
+    let msg = mapem(&site, 1, &SiteMap::from_spec(&m.map), t, 3)
+        .unwrap_or_else(|e| panic!("{}: MAPEM: {e}", m.junction_id));
+    let bytes = encode_mapem(&msg).expect("UPER");
+    let jer: Value =
+        serde_json::from_str(&roadsight_asn1::rasn::jer::encode(&msg).expect("jer")).unwrap();
+    let line = json!({"id": m.junction_id, "type": "MAPEM", "uper": hex(&bytes), "jer": jer});
+    let (code, out, err) = run_tool(
+        "asn1_interop.py",
+        &[
+            "--asn",
+            "etsi",
+            "check",
+            "--require-bytes-equal",
+            "--jer-out",
+        ],
+        &format!("{line}\n"),
+    );
+    assert_eq!(code, 0, "asn1tools MAPEM check failed: {out}\n{err}");
+    let r: Value = serde_json::from_str(out.trim()).expect("result line");
+    let lanes = r["asn1tools_jer"]["map"]["intersections"][0]["laneSet"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let connections = lanes
+        .iter()
+        .flat_map(|l| l["connectsTo"].as_array().cloned().unwrap_or_default())
+        .count();
+    (lanes.len(), connections)
+}
+
 fn check_imported(m: &ImportedMap) {
     assert!(!m.map.lanes.is_empty() && !m.map.connections.is_empty());
     loads_as_scenario(m);
@@ -154,6 +198,23 @@ fn check_imported(m: &ImportedMap) {
         map_through_asn1tools(m),
         expected_counts(m),
         "{}",
+        m.junction_id
+    );
+    // MAPEM has every lane (egress too) and crosswalk, every connection and each signalised
+    // crosswalk's connection to itself.
+    let signalised = m
+        .map
+        .crosswalks
+        .iter()
+        .filter(|c| c.signal_group.is_some())
+        .count();
+    assert_eq!(
+        mapem_through_asn1tools(m),
+        (
+            m.map.lanes.len() + m.map.crosswalks.len(),
+            m.map.connections.len() + signalised
+        ),
+        "{} MAPEM",
         m.junction_id
     );
     // Lane IDs are 1.. in order and the table covers every lane and crosswalk.
