@@ -9,7 +9,7 @@ mod common;
 use common::{hex, repo, run_tool};
 use roadsight::map::SiteMap;
 use roadsight::pipeline::PipelineConfig;
-use roadsight::scenario::{LaneDirection, Scenario};
+use roadsight::scenario::{LaneDirection, Maneuver, Scenario};
 use roadsight::v2x::cn::compose::SiteIdentity;
 use roadsight::v2x::etsi::mapem::{mapem, revision_of};
 use roadsight::v2x::etsi::{decode_mapem, encode_mapem};
@@ -368,6 +368,53 @@ fn asn1tools_reads_every_bundled_map_as_the_site_map_says() {
         let want = expected(&cfg.site, &cfg.map);
         assert!(!want.is_empty());
         assert_eq!(lanes_from_asn1tools(v), want, "{name}");
+        // Each connection's manoeuvre, as AllowedManeuvers named bits (bit 0 straight, 1 left,
+        // 2 right, 3 U-turn: JER hex of the 12 bits).
+        let bits = |m: Maneuver| match m {
+            Maneuver::Straight => "8000",
+            Maneuver::Left => "4000",
+            Maneuver::Right => "2000",
+            Maneuver::UTurn => "1000",
+        };
+        let mut want_conn: Vec<(u64, u64, String)> = cfg
+            .map
+            .connections
+            .iter()
+            .map(|c| {
+                (
+                    u64::from(c.from),
+                    u64::from(c.to),
+                    bits(c.maneuver).to_string(),
+                )
+            })
+            .collect();
+        want_conn.sort();
+        let mut got: Vec<(u64, u64, String)> = g["laneSet"]
+            .as_array()
+            .expect("laneSet")
+            .iter()
+            .filter(|l| l["laneAttributes"]["laneType"].get("vehicle").is_some())
+            .flat_map(|l| {
+                let from = l["laneID"].as_u64().expect("laneID");
+                l["connectsTo"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(move |c| {
+                        (
+                            from,
+                            c["connectingLane"]["lane"].as_u64().expect("lane"),
+                            c["connectingLane"]["maneuver"]
+                                .as_str()
+                                .expect("maneuver")
+                                .to_string(),
+                        )
+                    })
+            })
+            .collect();
+        got.sort();
+        assert_eq!(got, want_conn, "{name}: connection manoeuvres");
         let text = g.to_string();
         crosswalks += want
             .iter()
@@ -389,7 +436,8 @@ fn asn1tools_reads_every_bundled_map_as_the_site_map_says() {
 }
 
 /// A lane with a speed limit of its own and a node 400 m out (beyond the ±327.67 m of the
-/// largest `node-XY`): asn1tools reads the same values as our JER and re-encodes the bytes.
+/// largest `node-XY`, so the segment is split): asn1tools reads the same values as our JER,
+/// re-encodes the bytes, and the offsets add up to the far point.
 #[test]
 fn asn1tools_reads_a_lane_limit_and_a_far_node() {
     let s = Scenario::default_scenario().expect("default scenario");
@@ -427,15 +475,32 @@ fn asn1tools_reads_a_lane_limit_and_a_far_node() {
         nodes[0]["attributes"]["data"][0]["speedLimits"][0]["speed"],
         417
     );
-    let last = nodes.as_array().and_then(|a| a.last()).expect("nodes");
-    let ll = &last["delta"]["node-LatLon"];
-    let g = cfg.site.frame.to_geo(roadsight::geo::Enu::new(
-        far[0] / norm * 400.0,
-        far[1] / norm * 400.0,
-        0.0,
-    ));
-    assert_eq!(ll["lat"], (g.lat_deg * 1e7).round() as i64);
-    assert_eq!(ll["lon"], (g.lon_deg * 1e7).round() as i64);
+    let nodes = nodes.as_array().expect("nodes");
+    assert_eq!(
+        nodes.len(),
+        3,
+        "the 2-point lane's long segment in two parts: {nodes:?}"
+    );
+    let mut at = [0_i64; 2];
+    for n in nodes {
+        let (form, xy) = n["delta"]
+            .as_object()
+            .and_then(|o| o.iter().next())
+            .expect("a node form");
+        assert!(form.starts_with("node-XY"), "{form}");
+        at = [
+            at[0] + xy["x"].as_i64().expect("x"),
+            at[1] + xy["y"].as_i64().expect("y"),
+        ];
+    }
+    let want = [
+        (far[0] / norm * 40_000.0).round() as i64,
+        (far[1] / norm * 40_000.0).round() as i64,
+    ];
+    assert!(
+        (at[0] - want[0]).abs() <= 1 && (at[1] - want[1]).abs() <= 1,
+        "{at:?} {want:?}"
+    );
 }
 
 #[test]
@@ -493,6 +558,7 @@ fn wireshark_reads_every_bundled_map_as_the_site_map_says() {
     for (p, (name, cfg)) in packets.iter().zip(&wanted) {
         let its = &p["_source"]["layers"]["its"];
         let header = &its["its.ItsPduHeader_element"];
+        assert_eq!(num(&header["its.protocolVersion"]), Some(2), "{name}");
         assert_eq!(num(&header["its.messageID"]), Some(5), "{name}");
         assert_eq!(
             num(&header["its.stationID"]),
@@ -582,4 +648,46 @@ fn the_pipeline_sends_mapem_when_asked() {
         e.starts_with("mapem.toml: messages.mapem_hz: MAPEM needs the ETSI station ID"),
         "{e}"
     );
+}
+
+/// `roadsight decode` on a capture of the pipeline's outputs with MAPEM on: the CN frames
+/// decode as MessageFrame and the MAPEMs, recognised by their ITS PDU header, as MAPEM.
+#[test]
+fn decode_tells_mapem_from_cn_frames_in_one_capture() {
+    use roadsight::link::pcap::PcapWriter;
+    use roadsight::v2x::cn::{compose, encode_frame, CnMessage};
+    let s = Scenario::default_scenario().expect("default scenario");
+    let (cfg, mapem_bytes) = build(&s);
+    let map = compose::map(&cfg.site, &cfg.map, s.start(), 1);
+    let frame = encode_frame(&CnMessage::Map(map).to_frame().expect("frame")).expect("UPER");
+    let path = std::env::temp_dir().join(format!("roadsight-mixed-{}.pcap", std::process::id()));
+    let mut w = PcapWriter::new(std::fs::File::create(&path).expect("create")).expect("header");
+    let (src, dst) = (
+        "192.0.2.1:30300".parse().expect("src"),
+        "192.0.2.2:30299".parse().expect("dst"),
+    );
+    w.write(s.start(), src, dst, &frame).expect("write");
+    w.write(s.start().add_secs(0.5), src, dst, &mapem_bytes)
+        .expect("write");
+    w.flush().expect("flush");
+    drop(w);
+    let out = Command::new(env!("CARGO_BIN_EXE_roadsight"))
+        .args(["decode", "--compact", path.to_str().expect("path")])
+        .output()
+        .expect("run roadsight");
+    std::fs::remove_file(&path).ok();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["type"], "MessageFrame");
+    assert_eq!(rows[0]["message"], "mapFrame");
+    assert_eq!(rows[1]["type"], "MAPEM");
+    assert_eq!(rows[1]["value"]["header"]["stationID"], STATION);
 }

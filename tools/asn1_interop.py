@@ -674,7 +674,7 @@ def build_parser():
                 f"{DEFAULT_ASN.relative_to(REPO_ROOT)})")
     ap.add_argument("--asn", type=asn_arg, action="append", help=asn_help)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--asn", type=asn_arg, action="append", default=argparse.SUPPRESS,
+    common.add_argument("--asn", type=asn_arg, action="append", dest="asn_sub", default=[],
                         help=asn_help)
     sub = ap.add_subparsers(dest="cmd", required=True)
 
@@ -710,7 +710,8 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        groups = args.asn or [[DEFAULT_ASN]]
+        # --asn before and after the subcommand add up.
+        groups = (args.asn or []) + args.asn_sub or [[DEFAULT_ASN]]
         return args.func(Spec([p for group in groups for p in group]), args)
     except ToolError as exc:
         sys.stderr.write(f"asn1_interop {args.cmd}: error: {exc}\n")

@@ -116,14 +116,28 @@ impl Printer<'_> {
         label: &str,
         bytes: &[u8],
     ) -> io::Result<()> {
-        match super::decode_named(&self.opts.type_name, bytes) {
+        let mut type_name = self.opts.type_name.as_str();
+        let mut decoded = super::decode_named(type_name, bytes);
+        // A capture of the pipeline's outputs holds MAPEMs beside the CN frames when the site
+        // sends them: what is no MessageFrame but is a MAPEM by its ITS PDU header is one.
+        if decoded.is_err() && type_name == "MessageFrame" {
+            if let Ok(m) = super::etsi::decode_mapem(bytes) {
+                if m.header.protocol_version == super::etsi::PROTOCOL_VERSION
+                    && m.header.message_id == super::etsi::message_id::MAPEM
+                {
+                    type_name = "MAPEM";
+                    decoded = super::decode_named(type_name, bytes);
+                }
+            }
+        }
+        match decoded {
             Ok((jer, si)) => {
                 self.summary.decoded += 1;
                 meta.insert("bytes".into(), json!(bytes.len()));
-                meta.insert("type".into(), json!(self.opts.type_name));
+                meta.insert("type".into(), json!(type_name));
                 if let (Some(kind), true) = (
                     jer.as_object().and_then(|o| o.keys().next()),
-                    self.opts.type_name == "MessageFrame",
+                    type_name == "MessageFrame",
                 ) {
                     meta.insert("message".into(), json!(kind));
                 }

@@ -263,19 +263,53 @@ fn first_node_attributes(
     })
 }
 
-/// A node list from site-frame points (east, north in m from the reference point).
+/// The longest segment sent as one `node-XY` offset; longer ones are split.
+const MAX_XY_SEGMENT_M: f64 = 300.0;
+
+/// A node list from site-frame points (east, north in m from the reference point). A segment
+/// longer than the largest `node-XY` form is split into equal parts while the list stays
+/// within 63 nodes, since `node-LatLon` is the form receivers support least; past that, the
+/// far node goes as `node-LatLon`.
 fn nodes(
     site: &SiteIdentity,
     points: &[[f64; 2]],
     first: Option<dsrc::NodeAttributeSetXY>,
 ) -> Result<dsrc::NodeListXY, BuildError> {
     count_check("MAPEM lane nodes", points.len(), 2, 63)?;
+    let parts = |w: &[[f64; 2]]| {
+        let len = (w[1][0] - w[0][0]).hypot(w[1][1] - w[0][1]);
+        if len.is_finite() {
+            (len / MAX_XY_SEGMENT_M).ceil().max(1.0) as usize
+        } else {
+            1
+        }
+    };
+    let total: usize = 1 + points.windows(2).map(parts).sum::<usize>();
+    let split: Vec<[f64; 2]>;
+    let points = if total > points.len() && total <= 63 {
+        split = std::iter::once(points[0])
+            .chain(points.windows(2).flat_map(|w| {
+                let n = parts(w);
+                (1..=n).map(move |i| {
+                    let f = i as f64 / n as f64;
+                    [
+                        w[0][0] + (w[1][0] - w[0][0]) * f,
+                        w[0][1] + (w[1][1] - w[0][1]) * f,
+                    ]
+                })
+            }))
+            .collect();
+        &split[..]
+    } else {
+        points
+    };
     let mut prev = [0_i64; 2];
     let mut first = first;
     let mut out = Vec::with_capacity(points.len());
     for p in points {
         let at = [cm(p[0]), cm(p[1])];
-        let (dx, dy) = (at[0] - prev[0], at[1] - prev[1]);
+        // Saturating: a site map's points are finite but not bounded.
+        let (dx, dy) = (at[0].saturating_sub(prev[0]), at[1].saturating_sub(prev[1]));
         prev = at;
         out.push(dsrc::NodeXY::new(offset(site, p, dx, dy), first.take()));
     }
@@ -293,7 +327,7 @@ fn cm(m: f64) -> i64 {
 /// The smallest `node-XY` form that holds the offset, or the point's own position.
 fn offset(site: &SiteIdentity, p: &[f64; 2], dx: i64, dy: i64) -> dsrc::NodeOffsetPointXY {
     use dsrc::NodeOffsetPointXY as N;
-    let r = dx.abs().max(dy.abs());
+    let r = dx.unsigned_abs().max(dy.unsigned_abs());
     // The upper bound of each form (2^(bits-1) - 1 cm).
     let (x, y) = (dx as i16, dy as i16);
     match r {
@@ -388,6 +422,26 @@ mod tests {
             nodes(&site(), &many, None).is_err(),
             "NodeSetXY holds 2..=63"
         );
+    }
+
+    #[test]
+    fn a_long_segment_is_split_and_past_63_nodes_goes_as_latlon() {
+        let s = site();
+        let forms = |pts: &[[f64; 2]]| -> Vec<&'static str> {
+            let dsrc::NodeListXY::nodes(set) = nodes(&s, pts, None).expect("nodes") else {
+                panic!("computed lane")
+            };
+            set.0.iter().map(|n| form(&n.delta)).collect()
+        };
+        assert_eq!(
+            forms(&[[0.0, 0.0], [0.0, 700.0]]),
+            ["XY1", "XY6", "XY6", "XY6"]
+        );
+        // 30 segments of 1 km would need 120 nodes: each far node goes as node-LatLon.
+        let far: Vec<[f64; 2]> = (0..31).map(|i| [f64::from(i) * 1000.0, 0.0]).collect();
+        let f = forms(&far);
+        assert_eq!(f.len(), 31);
+        assert!(f[1..].iter().all(|f| *f == "LatLon"), "{f:?}");
     }
 
     #[test]
