@@ -6,14 +6,14 @@
 
 mod common;
 
-use common::{hex, repo, run_tool};
+use common::repo;
 use roadsight::map::SiteMap;
 use roadsight::pipeline::PipelineConfig;
 use roadsight::scenario::{LaneDirection, Maneuver, Scenario};
 use roadsight::v2x::cn::compose::SiteIdentity;
 use roadsight::v2x::etsi::mapem::{mapem, revision_of};
 use roadsight::v2x::etsi::{decode_mapem, encode_mapem};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::Command;
 
@@ -313,40 +313,14 @@ fn asn1tools_reads_every_bundled_map_as_the_site_map_says() {
             (name, cfg, bytes)
         })
         .collect();
-    // Field for field against our JER, asn1tools re-encoding the same bytes; its own reading
-    // comes back as `asn1tools_jer`.
-    let input: String = built
+    // Field for field against our JER, asn1tools re-encoding the same bytes, and its reading.
+    let cases: Vec<_> = built
         .iter()
-        .map(|(name, _, bytes)| {
-            let m = decode_mapem(bytes).expect("decode");
-            let jer: Value =
-                serde_json::from_str(&roadsight_asn1::rasn::jer::encode(&m).expect("JER"))
-                    .expect("JSON");
-            json!({"id": name, "type": "MAPEM", "uper": hex(bytes), "jer": jer}).to_string() + "\n"
-        })
+        .map(|(name, _, bytes)| (name.clone(), decode_mapem(bytes).expect("decode")))
         .collect();
-    let (code, out, err) = run_tool(
-        "asn1_interop.py",
-        &[
-            "--asn",
-            "etsi",
-            "check",
-            "--require-bytes-equal",
-            "--jer-out",
-        ],
-        &input,
-    );
-    assert_eq!(code, 0, "asn1tools check failed: {out}\n{err}");
-    let results: Vec<Value> = out
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("result line"))
-        .collect();
-    assert_eq!(results.len(), built.len());
+    let results = common::mapems_through_asn1tools(&cases);
     let (mut crosswalks, mut widths, mut limits) = (0, 0, 0);
-    for ((name, cfg, _), r) in built.iter().zip(&results) {
-        assert_eq!(r["id"], *name);
-        assert_eq!(r["ok"], true, "{name}: {r}");
-        let v = &r["asn1tools_jer"];
+    for ((name, cfg, _), v) in built.iter().zip(&results) {
         assert_eq!(v["header"]["protocolVersion"], 2, "{name}");
         assert_eq!(v["header"]["messageID"], 5, "{name}");
         assert_eq!(v["header"]["stationID"], STATION, "{name}");
@@ -453,24 +427,8 @@ fn asn1tools_reads_a_lane_limit_and_a_far_node() {
     let norm = far[0].hypot(far[1]);
     lane.centreline[0] = [far[0] / norm * 400.0, far[1] / norm * 400.0];
     let m = mapem(&cfg.site, STATION, &cfg.map, s.start(), 0).expect("MAPEM");
-    let bytes = encode_mapem(&m).expect("UPER");
-    let jer: Value =
-        serde_json::from_str(&roadsight_asn1::rasn::jer::encode(&m).expect("JER")).expect("JSON");
-    let line = json!({"id": "edited", "type": "MAPEM", "uper": hex(&bytes), "jer": jer});
-    let (code, out, err) = run_tool(
-        "asn1_interop.py",
-        &[
-            "--asn",
-            "etsi",
-            "check",
-            "--require-bytes-equal",
-            "--jer-out",
-        ],
-        &format!("{line}\n"),
-    );
-    assert_eq!(code, 0, "asn1tools check failed: {out}\n{err}");
-    let r: Value = serde_json::from_str(out.trim()).expect("result");
-    let nodes = &r["asn1tools_jer"]["map"]["intersections"][0]["laneSet"][0]["nodeList"]["nodes"];
+    let r = common::mapems_through_asn1tools(&[("edited".into(), m)]).remove(0);
+    let nodes = &r["map"]["intersections"][0]["laneSet"][0]["nodeList"]["nodes"];
     assert_eq!(
         nodes[0]["attributes"]["data"][0]["speedLimits"][0]["speed"],
         417

@@ -84,17 +84,21 @@ fn loads_as_scenario(m: &ImportedMap) -> Scenario {
         .unwrap_or_else(|e| panic!("{}: {e}", m.junction_id))
 }
 
-/// Encodes the MAP of an imported junction, has asn1tools decode it and returns its
-/// (lane count, connection count) as asn1tools sees them.
-fn map_through_asn1tools(m: &ImportedMap) -> (usize, usize) {
-    let anchor = m.anchor.unwrap_or(GeoPoint::new(31.2304, 121.4737, None));
-    let site = SiteIdentity {
+/// The site of an imported junction: its anchor (or a default one), intersection 7.
+fn site_of(m: &ImportedMap) -> SiteIdentity {
+    SiteIdentity {
         name: format!("SUMO {}", m.junction_id),
         region: 0,
         intersection_id: 7,
         rsu_id: *b"RSU00001",
-        frame: SiteFrame::new(anchor),
-    };
+        frame: SiteFrame::new(m.anchor.unwrap_or(GeoPoint::new(31.2304, 121.4737, None))),
+    }
+}
+
+/// Encodes the MAP of an imported junction, has asn1tools decode it and returns its
+/// (lane count, connection count) as asn1tools sees them.
+fn map_through_asn1tools(m: &ImportedMap) -> (usize, usize) {
+    let site = site_of(m);
     let map = compose::map(
         &site,
         &SiteMap::from_spec(&m.map),
@@ -151,36 +155,11 @@ fn expected_counts(m: &ImportedMap) -> (usize, usize) {
 /// re-encode the same bytes) and returns its (lane count, connection count) as asn1tools
 /// reads them.
 fn mapem_through_asn1tools(m: &ImportedMap) -> (usize, usize) {
-    use roadsight::v2x::etsi::{encode_mapem, mapem::mapem};
-    let anchor = m.anchor.unwrap_or(GeoPoint::new(31.2304, 121.4737, None));
-    let site = SiteIdentity {
-        name: format!("SUMO {}", m.junction_id),
-        region: 0,
-        intersection_id: 7,
-        rsu_id: *b"RSU00001",
-        frame: SiteFrame::new(anchor),
-    };
     let t = Timestamp::from_secs_f64(1.8e9).expect("time");
-    let msg = mapem(&site, 1, &SiteMap::from_spec(&m.map), t, 3)
+    let msg = roadsight::v2x::etsi::mapem::mapem(&site_of(m), 1, &SiteMap::from_spec(&m.map), t, 3)
         .unwrap_or_else(|e| panic!("{}: MAPEM: {e}", m.junction_id));
-    let bytes = encode_mapem(&msg).expect("UPER");
-    let jer: Value =
-        serde_json::from_str(&roadsight_asn1::rasn::jer::encode(&msg).expect("jer")).unwrap();
-    let line = json!({"id": m.junction_id, "type": "MAPEM", "uper": hex(&bytes), "jer": jer});
-    let (code, out, err) = run_tool(
-        "asn1_interop.py",
-        &[
-            "--asn",
-            "etsi",
-            "check",
-            "--require-bytes-equal",
-            "--jer-out",
-        ],
-        &format!("{line}\n"),
-    );
-    assert_eq!(code, 0, "asn1tools MAPEM check failed: {out}\n{err}");
-    let r: Value = serde_json::from_str(out.trim()).expect("result line");
-    let lanes = r["asn1tools_jer"]["map"]["intersections"][0]["laneSet"]
+    let r = common::mapems_through_asn1tools(&[(m.junction_id.clone(), msg)]).remove(0);
+    let lanes = r["map"]["intersections"][0]["laneSet"]
         .as_array()
         .cloned()
         .unwrap_or_default();

@@ -51,3 +51,45 @@ pub fn unhex(s: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
         .collect()
 }
+
+/// Has asn1tools check MAPEMs `(id, message)` field for field against our JER, re-encode the
+/// same bytes, and read them itself; returns its reading (`asn1tools_jer`) of each, in order.
+pub fn mapems_through_asn1tools(
+    cases: &[(String, roadsight_asn1::etsi::MAPEM)],
+) -> Vec<serde_json::Value> {
+    let input: String = cases
+        .iter()
+        .map(|(id, m)| {
+            let bytes = roadsight::v2x::etsi::encode_mapem(m).expect("UPER");
+            let jer: serde_json::Value =
+                serde_json::from_str(&roadsight_asn1::rasn::jer::encode(m).expect("JER"))
+                    .expect("JSON");
+            serde_json::json!({"id": id, "type": "MAPEM", "uper": hex(&bytes), "jer": jer})
+                .to_string()
+                + "\n"
+        })
+        .collect();
+    let args = [
+        "--asn",
+        "etsi",
+        "check",
+        "--require-bytes-equal",
+        "--jer-out",
+    ];
+    let (code, out, err) = run_tool("asn1_interop.py", &args, &input);
+    assert_eq!(code, 0, "asn1tools MAPEM check failed: {out}\n{err}");
+    let results: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("result line"))
+        .collect();
+    assert_eq!(results.len(), cases.len());
+    results
+        .into_iter()
+        .zip(cases)
+        .map(|(mut r, (id, _))| {
+            assert_eq!(r["id"], *id);
+            assert_eq!(r["ok"], true, "{id}: {r}");
+            r["asn1tools_jer"].take()
+        })
+        .collect()
+}
