@@ -354,8 +354,13 @@ impl Pipeline {
         ];
         let next_due = periods_us.map(|p| (p > 0).then_some(epoch));
         let rsm_min_gap_us = cfg.rates.rsm_max_hz.map_or(0, period);
-        let mapem_revision = crate::v2x::etsi::mapem::revision_of(&cfg.site, &cfg.map)
-            .map_err(|e| format!("the map is no MAPEM: {e}"));
+        // Only a site that sends MAPEM pays for encoding its map at start-up.
+        let mapem_revision = if cfg.rates.mapem_hz > 0.0 {
+            crate::v2x::etsi::mapem::revision_of(&cfg.site, &cfg.map)
+                .map_err(|e| format!("the map is no MAPEM: {e}"))
+        } else {
+            Err("MAPEM is off (messages.mapem_hz = 0)".into())
+        };
         Ok(Self {
             tracker: Tracker::new(cfg.tracker.clone())?,
             ingest,

@@ -170,6 +170,16 @@ pub(crate) fn maneuver_bits(m: &[Maneuver]) -> u16 {
 /// follow the fixed-time plan; there is no push button).
 pub(crate) const CROSSWALK_FIXED_CYCLE: u16 = 1 << 3;
 
+/// The printable ASCII of `s`, at most 63 characters (a `DescriptiveName`), if any is left.
+pub(crate) fn descriptive_text(s: &str) -> Option<String> {
+    let t: String = s
+        .chars()
+        .filter(|c| c.is_ascii() && !c.is_ascii_control())
+        .take(63)
+        .collect();
+    (!t.is_empty()).then_some(t)
+}
+
 /// MAP of the intersection: one node, one link per approach with its ingress lanes and its
 /// crosswalks. Each ingress lane lists its connections (egress lane, manoeuvre and signal
 /// group as `phaseId`); egress lanes are only the targets of connections. A signalised
@@ -259,13 +269,7 @@ pub fn map(site: &SiteIdentity, m: &SiteMap, now: Timestamp, msg_cnt: u32) -> Ma
                 });
             let lanes: Vec<MapLane> = vehicle_lanes.chain(crosswalks).collect();
             (!lanes.is_empty()).then(|| MapLink {
-                name: Some(
-                    a.chars()
-                        .filter(|c| c.is_ascii() && !c.is_ascii_control())
-                        .take(63)
-                        .collect::<String>(),
-                )
-                .filter(|s| !s.is_empty()),
+                name: descriptive_text(a),
                 upstream_node: upstream(a),
                 speed_limits: vec![],
                 // The road's width: its vehicle lanes (a crosswalk's width runs along it).
@@ -288,14 +292,7 @@ pub fn map(site: &SiteIdentity, m: &SiteMap, now: Timestamp, msg_cnt: u32) -> Ma
         msg_cnt,
         minute_of_year: Some(now.minute_of_year()),
         nodes: vec![MapNode {
-            name: Some(
-                site.name
-                    .chars()
-                    .filter(|c| c.is_ascii() && !c.is_ascii_control())
-                    .take(63)
-                    .collect::<String>(),
-            )
-            .filter(|s| !s.is_empty()),
+            name: descriptive_text(&site.name),
             id: site.node(),
             ref_pos: GeoPoint::new(anchor.lat_deg, anchor.lon_deg, anchor.height_m),
             in_links: links,

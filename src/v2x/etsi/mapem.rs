@@ -19,7 +19,9 @@ use crate::map::SiteMap;
 use crate::scenario::LaneDirection;
 use crate::time::Timestamp;
 use crate::v2x::cn::common::{fixed_bits, var_bits};
-use crate::v2x::cn::compose::{maneuver_bits, SiteIdentity, CROSSWALK_FIXED_CYCLE};
+use crate::v2x::cn::compose::{
+    descriptive_text, maneuver_bits, SiteIdentity, CROSSWALK_FIXED_CYCLE,
+};
 use crate::v2x::cn::spat::{count_check, ia5};
 use crate::v2x::cn::units as u;
 use crate::v2x::BuildError;
@@ -198,15 +200,9 @@ fn intersection(
         ));
     }
     count_check("MAPEM lanes", lanes.len(), 1, 255)?;
-    let name: String = site
-        .name
-        .chars()
-        .filter(|c| c.is_ascii() && !c.is_ascii_control())
-        .take(63)
-        .collect();
     Ok(dsrc::IntersectionGeometry::new(
-        (!name.is_empty())
-            .then(|| ia5("MAPEM intersection name", &name, 1, 63).map(dsrc::DescriptiveName))
+        descriptive_text(&site.name)
+            .map(|n| ia5("MAPEM intersection name", &n, 1, 63).map(dsrc::DescriptiveName))
             .transpose()?,
         dsrc::IntersectionReferenceID::new(
             Some(dsrc::RoadRegulatorID(site.region)),
