@@ -80,10 +80,24 @@ impl Tap for Witness<'_> {
     }
 }
 
-/// Runs the default scenario into `dest`, then has rerun's Python reader check `saved` (where
-/// that destination's data ends up once `done` has run) against what the run logged.
-fn log_default_scenario_and_check(dest: &Destination, saved: &Path, done: impl FnOnce()) {
-    let s = Scenario::default_scenario().expect("default scenario");
+/// The first 30 s of the default scenario already hold every kind of entity (hazards start
+/// within 3 s): enough for the tests of a live viewer's transport, a quarter of the work.
+const LIVE_RUN_S: f64 = 30.0;
+
+/// Runs the default scenario (its first `duration_s`, or all of it) into `dest`, then has
+/// rerun's Python reader check `saved` (where that destination's data ends up once `done` has
+/// run) against what the run logged.
+fn log_default_scenario_and_check(
+    duration_s: Option<f64>,
+    dest: &Destination,
+    saved: &Path,
+    done: impl FnOnce(),
+) {
+    let mut s = Scenario::default_scenario().expect("default scenario");
+    if let Some(d) = duration_s {
+        assert!(d < s.run.duration_s, "a shorter run than the scenario's");
+        s.run.duration_s = d;
+    }
     let mut tap = RerunTap::new(&s, "default", dest).expect("open");
     let mut w = Witness {
         inner: &mut tap,
@@ -164,7 +178,7 @@ fn temp_dir(tag: &str) -> PathBuf {
 fn the_default_scenario_logged_to_rrd_reads_back_with_every_entity() {
     let dir = temp_dir("rrd");
     let rrd = dir.join("default.rrd");
-    log_default_scenario_and_check(&Destination::File(rrd.clone()), &rrd, || {});
+    log_default_scenario_and_check(None, &Destination::File(rrd.clone()), &rrd, || {});
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -224,7 +238,7 @@ fn a_connected_viewer_receives_every_entity() {
     let port = process::free_port();
     let mut viewer = saving_viewer(port, &rrd, &log);
     let dest = Destination::Connect(format!("127.0.0.1:{port}"));
-    log_default_scenario_and_check(&dest, &rrd, || {
+    log_default_scenario_and_check(Some(LIVE_RUN_S), &dest, &rrd, || {
         settled(&rrd);
         process::stop(&mut viewer, "INT")
     });
@@ -263,7 +277,7 @@ fn a_spawned_viewer_receives_every_entity() {
     let mut dirs = vec![dir.clone()];
     dirs.extend(std::env::split_paths(&path));
     std::env::set_var("PATH", std::env::join_paths(dirs).expect("PATH"));
-    log_default_scenario_and_check(&Destination::Spawn, &rrd, || {
+    log_default_scenario_and_check(Some(LIVE_RUN_S), &Destination::Spawn, &rrd, || {
         settled(&rrd);
         let pid = std::fs::read_to_string(&pid).expect("the spawned rerun wrote its pid");
         let _ = Command::new("kill").args(["-INT", pid.trim()]).status();
