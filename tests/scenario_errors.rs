@@ -287,14 +287,54 @@ fn a_group_green_twice_per_cycle() {
         "site.toml: signal.groups[0].more_greens: the green from 30 s (with its yellow) \
          overlaps the green from 0 s"
     );
-    // Green and yellow all cycle long: never red.
+    // Green and yellow all cycle long: never red, as SUMO programs have it; not longer.
+    let never_red = at("start_s = 23.0\ngreen_s = 46.0\nyellow_s = 3.0");
+    Scenario::parse(&never_red, Path::new("site.toml")).expect("a group never red");
     assert_eq!(
-        error(&at("start_s = 23.0\ngreen_s = 46.0\nyellow_s = 3.0")),
-        "site.toml: signal.groups[0].green_s: green and yellow must leave some red in the cycle"
+        error(&at("start_s = 23.0\ngreen_s = 47.0\nyellow_s = 3.0")),
+        "site.toml: signal.groups[0].green_s: green and yellow (73 s) are longer than the \
+         cycle (72 s)"
+    );
+    // An actuated controller predicts from the red: it needs one.
+    let actuated = broken(
+        "green_start_s = 0.0\ngreen_s = 20.0\nyellow_s = 3.0",
+        "green_start_s = 0.0\ngreen_s = 69.0\nyellow_s = 3.0",
+    )
+    .replacen("[signal]\n", "[signal]\nkind = \"actuated\"\n", 1);
+    assert_eq!(
+        error(&actuated),
+        "site.toml: signal.groups[0].green_s: an actuated plan's green and yellow must leave \
+         some red in the cycle"
     );
     assert_eq!(
         error(&at("start_s = 72.0\ngreen_s = 6.0\nyellow_s = 3.0")),
         "site.toml: signal.groups[0].more_greens[0].start_s: must be within the cycle"
+    );
+}
+
+#[test]
+fn a_group_never_green() {
+    let never = "green_start_s = 0.0\ngreen_s = 0.0\nyellow_s = 0.0";
+    let ok = broken("green_start_s = 0.0\ngreen_s = 20.0\nyellow_s = 3.0", never);
+    let s = Scenario::parse(&ok, Path::new("site.toml")).expect("red all cycle");
+    assert_eq!(s.signal.groups[0].green_s, 0.0);
+    let why = "site.toml: signal.groups[0].green_s: a green of 0 s (never green: red all cycle) \
+               is for a fixed-time plan, without yellow_s or more_greens";
+    assert_eq!(
+        error(&broken(
+            "green_start_s = 0.0\ngreen_s = 20.0\nyellow_s = 3.0",
+            "green_start_s = 0.0\ngreen_s = 0.0\nyellow_s = 3.0"
+        )),
+        why
+    );
+    let actuated = ok.replacen("[signal]\n", "[signal]\nkind = \"actuated\"\n", 1);
+    assert_eq!(error(&actuated), why);
+    assert_eq!(
+        error(&broken(
+            "green_start_s = 0.0\ngreen_s = 20.0\nyellow_s = 3.0",
+            "green_start_s = 0.0\ngreen_s = -1.0\nyellow_s = 3.0"
+        )),
+        "site.toml: signal.groups[0].green_s: must not be negative, got -1"
     );
 }
 

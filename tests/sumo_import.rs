@@ -429,23 +429,38 @@ fn networks_shipped_with_sumo() {
     );
     check_imported(&two);
     greens_per_cycle_follow_the_program(&two);
-    // A program that cannot be a plan of ours: the output says which group and why.
-    let never_red = import(
-        &home.join("tools/sumolib/scenario/scenarios/RiLSA1OutTLS/rilsa1.net.xml"),
-        "ea",
-    );
-    assert_eq!(never_red.signal, None);
-    assert_eq!(
-        never_red.signal_missing.as_deref(),
-        Some(
-            "signal group 1 (link indices 0) of tlLogic \"ea\" is never red (green and yellow \
-             all cycle long)"
-        )
-    );
-    assert!(never_red
-        .to_toml()
-        .expect("toml")
-        .contains("# No [signal]: signal group 1 (link indices 0)"));
+    // Programs with groups never red (green, then yellow, then green again), green all cycle,
+    // or never green (red, red-yellow, a yellow after no green): the plan shows, phase by
+    // phase, what the program shows.
+    for (net, junction) in [
+        (
+            "tools/sumolib/scenario/scenarios/RiLSA1OutTLS/rilsa1.net.xml",
+            "ea",
+        ),
+        // Two junctions of one traffic light ("0"; "joinedS_0", an actuated program).
+        (
+            "tools/sumolib/scenario/scenarios/RealWorld/RiLSA_example2/rilsa2.net.xml",
+            "0s",
+        ),
+        ("tools/game/DRT/osm.net.xml", "1371616214"),
+        (
+            "tools/game/bs3d/bs.net.xml",
+            "cluster_104171179_28142770_28298581_28298587",
+        ),
+    ] {
+        let m = import(&home.join(net), junction);
+        assert_eq!(m.signal_missing, None, "{net} {junction}");
+        // (Their maps load as sites: every_traffic_light_shipped_with_sumo_imports_with_a_plan.)
+        plan_shows_the_program(&m, &home.join(net));
+        // A traffic-dependent program's plan is nominal, and the output says so.
+        assert_eq!(m.program_type == "actuated", junction == "1371616214");
+        let note = format!(
+            "# tlLogic {:?} is {:?}: [signal] is its nominal fixed-time plan",
+            m.tls_id, m.program_type
+        );
+        let toml = m.to_toml().expect("toml");
+        assert_eq!(toml.contains(&note), m.program_type != "static", "{toml}");
+    }
     // A gzip-compressed network on a local transverse Mercator grid (netconvert's
     // `+proj=tmerc` at the site), as real networks often come. Reference: PROJ (pyproj 3.7)
     // on the junction's x, y minus netOffset.
@@ -459,6 +474,64 @@ fn networks_shipped_with_sumo() {
         "{a:?}"
     );
     check_imported(&bs);
+}
+
+/// Every `*.net.xml[.gz]` under `dir`, in name order.
+fn networks_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).expect("read a directory").flatten() {
+            let p = entry.path();
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if p.is_dir() {
+                todo.push(p);
+            } else if name.ends_with(".net.xml") || name.ends_with(".net.xml.gz") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Each traffic-light junction of every network shipped with SUMO imports with a signal plan,
+/// and its map and plan load as a site: real networks need no hand work.
+#[test]
+fn every_traffic_light_shipped_with_sumo_imports_with_a_plan() {
+    let Some(home) = sumo_home() else { return };
+    let (mut junctions, mut programs) = (0, std::collections::BTreeSet::new());
+    for net in networks_under(&home) {
+        let text = roadsight::scenario::sumo::xml::read_to_string(&net).expect("read");
+        let Ok(doc) = roxmltree::Document::parse(&text) else {
+            continue; // not a network SUMO can read either (a test fixture of a bad one)
+        };
+        let ids: Vec<&str> = doc
+            .root_element()
+            .children()
+            .filter(|n| n.has_tag_name("junction"))
+            .filter(|n| {
+                n.attribute("type")
+                    .is_some_and(|t| t.starts_with("traffic_light"))
+            })
+            .filter_map(|n| n.attribute("id"))
+            .collect();
+        for id in ids {
+            let m =
+                roadsight::map::sumo::import_junction(&text, &net, id, &ImportOptions::default())
+                    .unwrap_or_else(|e| panic!("{}: {id}: {e}", net.display()));
+            assert_eq!(m.signal_missing, None, "{} {id}", net.display());
+            loads_as_scenario(&m);
+            junctions += 1;
+            programs.insert((net.clone(), m.tls_id));
+        }
+    }
+    // eclipse-sumo 1.28: 95 junctions of 88 traffic lights.
+    assert!(
+        junctions >= 90 && programs.len() >= 80,
+        "{junctions} {}",
+        programs.len()
+    );
 }
 
 /// cross.net.xml's program gives straight and right `G` and the left turns `g` (give way to
@@ -516,6 +589,105 @@ fn permissive_lefts_go_out_as_permissive_green(m: &ImportedMap) {
         }
     }
     assert!(seen >= 2, "{phases:?}");
+}
+
+/// At the middle of every phase of the junction's first program, each signal group's light
+/// from the imported fixed-time plan is the one SUMO's state string gives its links: `G`, `g`
+/// green (permissive if the group ever shows `g`), `y` yellow after a green, and red
+/// otherwise (`r`, `u` red-yellow, `s` stop, a yellow of a group that is never green).
+fn plan_shows_the_program(m: &ImportedMap, net: &Path) {
+    let text = std::fs::read_to_string(net).expect("read the network");
+    let doc = roxmltree::Document::parse(&text).expect("XML");
+    let logic = doc
+        .descendants()
+        .find(|n| n.has_tag_name("tlLogic") && n.attribute("id") == Some(m.tls_id.as_str()))
+        .expect("the junction's program");
+    let phases: Vec<(f64, Vec<char>)> = logic
+        .children()
+        .filter(|n| n.has_tag_name("phase"))
+        .map(|p| {
+            let d = p.attribute("duration").and_then(|d| d.parse().ok());
+            (
+                d.expect("duration"),
+                p.attribute("state").expect("state").chars().collect(),
+            )
+        })
+        .collect();
+    let plan = m.signal.clone().expect("a fixed-time plan");
+    let epoch = Timestamp::from_secs_f64(1.8e9).expect("time");
+    let controller = roadsight::signal::SignalController::from_plan(&plan, epoch);
+    let mut states = Vec::new();
+    let mut t = 0.0;
+    let mut never_red = 0;
+    for (d, state) in &phases {
+        controller.states_at(epoch.add_secs(plan.offset_s + t + d / 2.0), &mut states);
+        for (&k, &g) in &m.signal_groups {
+            let column: Vec<char> = phases.iter().map(|p| p.1[k as usize]).collect();
+            let ever_green = column.iter().any(|c| matches!(c, 'G' | 'g'));
+            let expected = match state[k as usize] {
+                'G' | 'g' if column.contains(&'g') => Light::PermissiveGreen,
+                'G' | 'g' => Light::ProtectedGreen,
+                'y' | 'Y' if ever_green => Light::Yellow,
+                _ => Light::Red,
+            };
+            let shown = states
+                .iter()
+                .find(|s| s.id == g)
+                .expect("every group")
+                .current();
+            assert_eq!(
+                shown, expected,
+                "{} link {k} (group {g}) {t} s into the cycle: {column:?}",
+                m.junction_id
+            );
+        }
+        t += d;
+    }
+    let mut steady_ids = Vec::new();
+    for g in &plan.groups {
+        let lit: f64 = g.greens().map(|w| w.green_s + w.yellow_s).sum();
+        if g.green_s == 0.0 || g.green_s >= plan.cycle_s {
+            steady_ids.push(g.id);
+        }
+        never_red += usize::from(lit >= plan.cycle_s - 1e-9);
+    }
+    assert!(
+        !steady_ids.is_empty() || never_red > 0,
+        "{}: a program with a group never red or never green",
+        m.junction_id
+    );
+    // In the SPAT asn1tools reads, a light that never changes ends "in more than an hour".
+    let now = epoch.add_secs(plan.offset_s + 1.0);
+    let mode = controller.states_at(now, &mut states);
+    let frame = CnMessage::Spat(compose::spat(&site_of(m), &states, mode, now, 1))
+        .to_frame()
+        .expect("SPAT");
+    let bytes = encode_frame(&frame).expect("UPER");
+    let (code, decoded, err) = run_tool("asn1_interop.py", &["decode", "-"], &hex(&bytes));
+    assert_eq!(code, 0, "asn1tools decode failed: {err}");
+    let v: Value = serde_json::from_str(&decoded).expect("decoded JER");
+    let phases = v["spatFrame"]["intersections"][0]["phases"]
+        .as_array()
+        .expect("phases");
+    assert_eq!(phases.len(), plan.groups.len());
+    for id in steady_ids {
+        let p = phases
+            .iter()
+            .find(|p| p["id"].as_u64() == Some(u64::from(id)))
+            .expect("the group's phase");
+        let timing = &p["phaseStates"][0]["timing"];
+        // minEnd, maxEnd and likelyEnd, in either form (countdown or UTC).
+        let ends: Vec<&Value> = ["counting", "utcTiming"]
+            .iter()
+            .filter_map(|form| timing.get(form)?.as_object())
+            .flat_map(|t| t.iter().filter(|(k, _)| k.contains("End")).map(|(_, v)| v))
+            .collect();
+        assert!(
+            !ends.is_empty() && ends.iter().all(|e| e.as_u64() == Some(36000)),
+            "{} group {id}: {timing}",
+            m.junction_id
+        );
+    }
 }
 
 /// Over one cycle of the imported plan, each group turns green as many times as it has

@@ -109,6 +109,10 @@ pub struct SiteMap {
     pub connections: Vec<Connection>,
     pub crosswalks: Vec<Crosswalk>,
     pub buildings: Vec<Building>,
+    /// The signalised crosswalks' walk phases come from a fixed-time plan (no push button, no
+    /// actuation): MAP and MAPEM set their `fixedCycleTime` bit. Not known from the map
+    /// alone, so false until the signal plan says so.
+    pub walk_phases_fixed: bool,
 }
 
 /// The manoeuvre a turn from yaw `from` to yaw `to` makes (left is counter-clockwise).
@@ -134,6 +138,7 @@ impl SiteMap {
             connections: vec![],
             crosswalks: spec.crosswalks.iter().map(Crosswalk::from).collect(),
             buildings: spec.buildings.iter().map(Building::from).collect(),
+            walk_phases_fixed: false,
         };
         let mut connections = Vec::new();
         for l in &m.lanes {

@@ -30,8 +30,9 @@
 //!   numbered 1, 2, … by their lowest link index. [`ImportedMap::signal_groups`] maps link
 //!   indices to groups, and [`ImportedMap::signal`] is the fixed-time plan of these groups
 //!   from the first program (each green run of a group, with the yellow after it, is one of
-//!   its greens; there is none when a group is never green or never red), so that SPAT and
-//!   MAP agree.
+//!   its greens; a group never green is red all cycle, one green in every phase green all
+//!   cycle), so that SPAT and MAP agree. Links off all cycle (`O`, or `o`: blinking, give
+//!   way as without a signal) are not signalled.
 //! - **Crosswalks** are the junction's crossing lanes (centreline and width) in the
 //!   approach of the first crossed edge, with the group of the link into the crossing.
 //!   Walking areas are not imported.
@@ -101,6 +102,9 @@ pub struct ImportedMap {
     /// The ID of the traffic light (`tlLogic`) controlling the junction; it may differ from
     /// the junction's ID when junctions were joined.
     pub tls_id: String,
+    /// The program's `type`: `static`, or a traffic-dependent one (`actuated`,
+    /// `delay_based`, `NEMA`, …) whose `signal` is the nominal plan of its phase durations.
+    pub program_type: String,
     /// Network coordinates → site frame, for anything else placed in the network (vehicle
     /// positions of a simulation).
     pub net_to_site: NetToSite,
@@ -157,6 +161,12 @@ impl ImportedMap {
         }
         if let Some(why) = &self.signal_missing {
             out.push_str(&format!("# No [signal]: {why}; write the plan by hand.\n"));
+        } else if self.program_type != "static" {
+            out.push_str(&format!(
+                "# tlLogic {:?} is {:?}: [signal] is its nominal fixed-time plan (each phase \
+                 its `duration`); `roadsight import-sumo` replays what the controller did.\n",
+                self.tls_id, self.program_type
+            ));
         }
         out.push_str("# SUMO lane → lane ID:");
         for (k, v) in &self.lane_ids {
@@ -445,6 +455,7 @@ pub fn import_junction(
         .filter(|n| n.has_tag_name("tlLogic"))
         .find(|n| n.attribute("id") == Some(tl.as_str()))
         .ok_or_else(|| invalid(tel.clone(), "no such traffic light program".into()))?;
+    let program_type = logic.attribute("type").unwrap_or("static").to_string();
     let mut phases: Vec<(f64, Vec<char>)> = Vec::new();
     for p in logic.children().filter(|n| n.has_tag_name("phase")) {
         let d = num(
@@ -500,6 +511,10 @@ pub fn import_junction(
                     format!("link index {k} is beyond its state strings"),
                 )
             })?;
+        // Off all cycle (`O`, or `o` blinking: give way as without a signal): not signalled.
+        if col.iter().all(|c| matches!(c, 'o' | 'O')) {
+            continue;
+        }
         let g = match columns.iter().position(|c| *c == col) {
             Some(i) => i,
             None => {
@@ -750,6 +765,7 @@ pub fn import_junction(
         lane_ids,
         signal_groups,
         tls_id: tl,
+        program_type,
         net_to_site,
     })
 }
@@ -782,9 +798,11 @@ fn clip_polyline(line: &Polyline, dir: LaneDirection, clip_m: f64) -> Vec<[f64; 
     simplify(&pts, 31)
 }
 
-/// A fixed-time plan of the groups (one column of light characters per group), when each
-/// group is green, and red, at some time in the cycle; otherwise the first group that is
-/// not (`None`: the program as a whole), and why.
+/// A fixed-time plan of the groups (one column of light characters per group): each
+/// group's greens, each with the yellow after it. A group never green (`r`, `u`, `s`, a
+/// yellow after no green) is red all cycle; one green all cycle is green all cycle; one that
+/// goes from yellow straight back to green is never red. The error names the first group
+/// the plan cannot hold (`None`: the program as a whole), and why.
 fn fixed_time_plan(
     phases: &[(f64, Vec<char>)],
     columns: &[Vec<char>],
@@ -807,8 +825,16 @@ fn fixed_time_plan(
     for (g, col) in columns.iter().enumerate() {
         let green = |i: usize| matches!(col[i % n], 'G' | 'g');
         let yellow = |i: usize| matches!(col[i % n], 'y' | 'Y');
-        // Each green run and the yellow after it; a group never green has no plan.
+        let group = g as u8 + 1;
+        // Each green run and the yellow after it.
         let mut windows = Vec::new();
+        if (0..n).all(green) {
+            windows.push(GreenWindow {
+                start_s: 0.0,
+                green_s: cycle_s,
+                yellow_s: 0.0,
+            });
+        }
         for start in (0..n).filter(|&i| green(i) && !green(i + n - 1)) {
             let mut green_s = 0.0;
             let mut i = start;
@@ -827,19 +853,16 @@ fn fixed_time_plan(
                 yellow_s,
             });
         }
-        let total: f64 = windows.iter().map(|w| w.green_s + w.yellow_s).sum();
-        let group = g as u8 + 1;
-        if windows.is_empty() {
-            return Err((Some(group), "is never green"));
-        }
         if windows.iter().any(|w| w.green_s <= 0.0) {
             return Err((Some(group), "has a green of zero seconds"));
         }
-        if total >= cycle_s {
-            return Err((
-                Some(group),
-                "is never red (green and yellow all cycle long)",
-            ));
+        if windows.is_empty() {
+            // Never green: red all cycle (a green of 0 s, the plan's way of saying so).
+            windows.push(GreenWindow {
+                start_s: 0.0,
+                green_s: 0.0,
+                yellow_s: 0.0,
+            });
         }
         let first = windows.remove(0);
         groups.push(SignalGroupSpec {
@@ -1032,16 +1055,41 @@ mod tests {
                 yellow_s: 0.0
             }]
         );
-        // Never red (green, yellow, green, yellow) or never green: no plan.
+        // Never red (green, yellow, green, yellow): two greens that fill the cycle.
         let never_red = vec![vec!['G', 'y', 'G', 'y']];
+        let g = &fixed_time_plan(&phases, &never_red, 0.0).unwrap().groups[0];
+        assert_eq!((g.green_start_s, g.green_s, g.yellow_s), (0.0, 30.0, 3.0));
         assert_eq!(
-            fixed_time_plan(&phases, &never_red, 0.0).unwrap_err(),
-            (Some(1), "is never red (green and yellow all cycle long)")
+            g.more_greens,
+            [GreenWindow {
+                start_s: 33.0,
+                green_s: 27.0,
+                yellow_s: 3.0
+            }]
         );
-        let never_green = vec![vec!['r', 'y', 'r', 'r']];
+        // Never green (a yellow after no green, red-yellow and stop count as red): red all
+        // cycle; green in every phase: green all cycle.
+        let p = fixed_time_plan(
+            &phases,
+            &[vec!['r', 'y', 'u', 's'], vec!['G', 'g', 'G', 'G']],
+            0.0,
+        )
+        .unwrap();
+        let (red, green) = (&p.groups[0], &p.groups[1]);
         assert_eq!(
-            fixed_time_plan(&phases, &never_green, 0.0).unwrap_err(),
-            (Some(1), "is never green")
+            (red.green_s, red.yellow_s, red.more_greens.len()),
+            (0.0, 0.0, 0)
+        );
+        assert_eq!(
+            (green.green_start_s, green.green_s, green.yellow_s),
+            (0.0, 63.0, 0.0)
+        );
+        assert!(green.permissive && green.more_greens.is_empty());
+        // A phase of 0 s is no green.
+        let zero = vec![(0.0, vec!['G']), (10.0, vec!['r'])];
+        assert_eq!(
+            fixed_time_plan(&zero, &[vec!['G', 'r']], 0.0).unwrap_err(),
+            (Some(1), "has a green of zero seconds")
         );
     }
 }

@@ -242,7 +242,11 @@ impl PipelineConfig {
                 rsu_id,
                 frame: crate::geo::SiteFrame::new(s.site.anchor),
             },
-            map: SiteMap::from_spec(&s.map),
+            map: SiteMap {
+                walk_phases_fixed: s.signal.kind == crate::scenario::SignalKind::FixedTime
+                    && s.signal.listen.is_none(),
+                ..SiteMap::from_spec(&s.map)
+            },
             signal: SignalController::from_plan(&s.signal, epoch),
             rates: s.messages.clone(),
             tracker: TrackerConfig::default(),

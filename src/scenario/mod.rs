@@ -304,8 +304,8 @@ pub enum Maneuver {
     UTurn,
 }
 
-/// The signal plan. Fixed-time: every group is green, then yellow, then red, once per
-/// cycle. Actuated: each group's recorded `timeline` is what the controller did (from a
+/// The signal plan. Fixed-time: every group is green, then yellow, then red, once or more
+/// per cycle (or red, or green, all cycle long). Actuated: each group's recorded `timeline` is what the controller did (from a
 /// simulation or a log); the plan's times are the nominal ones, and SPAT predicts each end
 /// from the group's minimum and maximum green and the durations seen so far, never from the
 /// future.
@@ -354,6 +354,8 @@ pub struct SignalGroupSpec {
     pub name: Option<String>,
     /// When green starts within the cycle.
     pub green_start_s: f64,
+    /// Fixed time: 0 for a group never green (red all cycle, as a movement a program does not
+    /// serve), the cycle for one green all cycle.
     pub green_s: f64,
     pub yellow_s: f64,
     /// Actuated: the shortest and longest green the controller may give. Default: `green_s`.
@@ -1136,8 +1138,21 @@ impl Scenario {
                 ));
             }
             non_negative(&k("green_start_s"), g.green_start_s)?;
-            positive(&k("green_s"), g.green_s)?;
+            non_negative(&k("green_s"), g.green_s)?;
             non_negative(&k("yellow_s"), g.yellow_s)?;
+            let never_green = g.green_s == 0.0;
+            if never_green
+                && (g.yellow_s > 0.0
+                    || !g.more_greens.is_empty()
+                    || p.kind != SignalKind::FixedTime)
+            {
+                return Err((
+                    k("green_s"),
+                    "a green of 0 s (never green: red all cycle) is for a fixed-time plan, \
+                     without yellow_s or more_greens"
+                        .into(),
+                ));
+            }
             if g.green_start_s >= p.cycle_s {
                 return Err((k("green_start_s"), "must be within the cycle".into()));
             }
@@ -1156,11 +1171,27 @@ impl Scenario {
                     "only a fixed-time plan has more than one green per cycle".into(),
                 ));
             }
-            if g.greens().map(|w| w.green_s + w.yellow_s).sum::<f64>() >= p.cycle_s {
-                return Err((
-                    k("green_s"),
-                    "green and yellow must leave some red in the cycle".into(),
-                ));
+            // Fixed time: a group may be green (and yellow) all cycle, never red; actuated,
+            // the controller needs a red to predict from.
+            let lit_s = g.greens().map(|w| w.green_s + w.yellow_s).sum::<f64>();
+            match p.kind {
+                SignalKind::Actuated if lit_s >= p.cycle_s => {
+                    return Err((
+                        k("green_s"),
+                        "an actuated plan's green and yellow must leave some red in the cycle"
+                            .into(),
+                    ));
+                }
+                SignalKind::FixedTime if lit_s > p.cycle_s + 1e-9 => {
+                    return Err((
+                        k("green_s"),
+                        format!(
+                            "green and yellow ({lit_s} s) are longer than the cycle ({} s)",
+                            p.cycle_s
+                        ),
+                    ));
+                }
+                _ => {}
             }
             let mut windows: Vec<GreenWindow> = g.greens().collect();
             windows.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
@@ -1191,8 +1222,10 @@ impl Scenario {
                 g.min_green_s.unwrap_or(g.green_s),
                 g.max_green_s.unwrap_or(g.green_s),
             );
-            positive(&k("min_green_s"), min_g)?;
-            positive(&k("max_green_s"), max_g)?;
+            if !never_green {
+                positive(&k("min_green_s"), min_g)?;
+                positive(&k("max_green_s"), max_g)?;
+            }
             if max_g < min_g {
                 return Err((k("max_green_s"), "must not be less than min_green_s".into()));
             }

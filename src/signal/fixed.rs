@@ -46,6 +46,17 @@ impl FixedTimeController {
             let base = first + ((since_origin - first) / cycle).floor() * cycle;
             let rel = since_origin - base;
             let n = spans.len();
+            if let [(light, _, _)] = spans[..] {
+                // One light all cycle: it does not end (SPAT: "more than an hour").
+                let since = if self.origin.secs_since(t) > 0.0 {
+                    t
+                } else {
+                    self.origin
+                };
+                let current = Interval::exact(light, since, t.add_secs(STEADY_HORIZON_S));
+                out.push(GroupState::new(g.id, current, &[]));
+                continue;
+            }
             let i = spans
                 .iter()
                 .position(|&(_, s, e)| s <= rel && rel < e)
@@ -64,9 +75,17 @@ impl FixedTimeController {
     }
 }
 
+/// How far ahead the end of a light that never changes is put: beyond the hour that SPAT's
+/// `TimeMark` reaches, so that it goes out as 36000, "more than an hour".
+const STEADY_HORIZON_S: f64 = 7200.0;
+
 /// One cycle of a group, from its first green: each green, its yellow (if any) and the red
-/// until the next green. The plan was checked at load: greens do not overlap.
+/// until the next green; a single span for a group red, or green, all cycle. The plan was
+/// checked at load: greens do not overlap.
 fn group_cycle(g: &SignalGroupSpec, cycle_s: f64) -> Vec<(Light, f64, f64)> {
+    if g.green_s <= 0.0 {
+        return vec![(Light::Red, 0.0, cycle_s)];
+    }
     let first = g.green_start_s;
     let mut windows: Vec<(f64, f64, f64)> = g
         .greens()
@@ -199,6 +218,65 @@ mod tests {
                 (Light::Yellow, at(50.0), at(53.0)),
                 (Light::Red, at(53.0), at(65.0)),
                 (Light::ProtectedGreen, at(65.0), at(75.0)),
+            ]
+        );
+    }
+
+    #[test]
+    fn groups_red_green_or_never_red_all_cycle() {
+        let t0 = Timestamp::from_micros(1_000_000_000_000);
+        let at = |s: f64| t0.add_secs(s);
+        let mut out = Vec::new();
+        let lights = |out: &[GroupState]| -> Vec<(Light, Timestamp, Timestamp)> {
+            out[0]
+                .intervals()
+                .iter()
+                .map(|i| (i.light, i.start, i.likely_end))
+                .collect()
+        };
+        // Never green: red since the plan began, with no end in sight.
+        let mut plan = one_group(vec![]);
+        (plan.groups[0].green_s, plan.groups[0].yellow_s) = (0.0, 0.0);
+        let c = FixedTimeController::new(plan.clone(), t0);
+        c.states_at(at(100.0), &mut out);
+        assert_eq!(lights(&out), [(Light::Red, t0, at(100.0 + 7200.0))]);
+        // Green all cycle: the same, green.
+        (plan.groups[0].green_s, plan.groups[0].green_start_s) = (60.0, 0.0);
+        let c = FixedTimeController::new(plan.clone(), t0);
+        c.states_at(at(100.0), &mut out);
+        assert_eq!(
+            lights(&out),
+            [(Light::ProtectedGreen, t0, at(100.0 + 7200.0))]
+        );
+        // Before the plan's start the light has been on since the time asked.
+        c.states_at(at(-5.0), &mut out);
+        assert_eq!(out[0].intervals()[0].start, at(-5.0));
+        // Green 30-50, yellow to 53, green again to 87 (27 s into the next cycle), yellow to
+        // 90 (SUMO's `GyGy`): never red.
+        plan.groups[0] = one_group(vec![GreenWindow {
+            start_s: 53.0,
+            green_s: 34.0,
+            yellow_s: 3.0,
+        }])
+        .groups[0]
+            .clone();
+        let c = FixedTimeController::new(plan, t0);
+        c.states_at(at(51.0), &mut out);
+        assert_eq!(
+            lights(&out),
+            [
+                (Light::Yellow, at(50.0), at(53.0)),
+                (Light::ProtectedGreen, at(53.0), at(87.0)),
+                (Light::Yellow, at(87.0), at(90.0)),
+            ]
+        );
+        c.states_at(at(88.0), &mut out);
+        assert_eq!(
+            lights(&out),
+            [
+                (Light::Yellow, at(87.0), at(90.0)),
+                (Light::ProtectedGreen, at(90.0), at(110.0)),
+                (Light::Yellow, at(110.0), at(113.0)),
             ]
         );
     }

@@ -168,7 +168,17 @@ pub(crate) fn maneuver_bits(m: &[Maneuver]) -> u16 {
 
 /// Crosswalk lane bits (`LaneAttributes-Crosswalk`): bit 3 `fixedCycleTime` (walk phases
 /// follow the fixed-time plan; there is no push button).
-pub(crate) const CROSSWALK_FIXED_CYCLE: u16 = 1 << 3;
+const CROSSWALK_FIXED_CYCLE: u16 = 1 << 3;
+
+/// The `LaneAttributes-Crosswalk` bits of a crosswalk: `fixedCycleTime` when it is
+/// signalised and the walk phases are a fixed-time plan's, none otherwise.
+pub(crate) fn crosswalk_bits(m: &SiteMap, c: &crate::map::Crosswalk) -> u16 {
+    if c.signal_group.is_some() && m.walk_phases_fixed {
+        CROSSWALK_FIXED_CYCLE
+    } else {
+        0
+    }
+}
 
 /// The printable ASCII of `s`, at most 63 characters (a `DescriptiveName`), if any is left.
 pub(crate) fn descriptive_text(s: &str) -> Option<String> {
@@ -247,11 +257,7 @@ pub fn map(site: &SiteIdentity, m: &SiteMap, now: Timestamp, msg_cnt: u32) -> Ma
                     width_m: Some(c.width_m),
                     attributes: Some(LaneAttributes {
                         share_with: None,
-                        kind: LaneKind::Crosswalk(if c.signal_group.is_some() {
-                            CROSSWALK_FIXED_CYCLE
-                        } else {
-                            0
-                        }),
+                        kind: LaneKind::Crosswalk(crosswalk_bits(m, c)),
                     }),
                     maneuvers: None,
                     connects_to: c
@@ -452,5 +458,35 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), 8);
+    }
+
+    /// `fixedCycleTime` on a signalised crosswalk only under a fixed-time plan: an actuated
+    /// controller or a live feed may serve pedestrians on demand.
+    #[test]
+    fn a_crosswalk_has_a_fixed_cycle_only_under_a_fixed_time_plan() {
+        use crate::pipeline::PipelineConfig;
+        use crate::scenario::{Scenario, SignalKind};
+        use crate::time::Timestamp;
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/hazards/right_turn_pedestrian.toml"
+        );
+        let mut s = Scenario::load(std::path::Path::new(path)).expect("a scenario");
+        let epoch = Timestamp::from_secs_f64(1.8e9).expect("time");
+        let bits = |s: &Scenario| -> Vec<u16> {
+            let cfg = PipelineConfig::from_scenario(s, epoch);
+            let m = &cfg.map;
+            m.crosswalks
+                .iter()
+                .map(|c| super::crosswalk_bits(m, c))
+                .collect()
+        };
+        let fixed = bits(&s);
+        assert!(!fixed.is_empty() && fixed.iter().all(|b| *b == super::CROSSWALK_FIXED_CYCLE));
+        s.signal.kind = SignalKind::Actuated;
+        assert!(bits(&s).iter().all(|b| *b == 0));
+        s.signal.kind = SignalKind::FixedTime;
+        s.signal.listen = Some("127.0.0.1:9".parse().expect("address"));
+        assert!(bits(&s).iter().all(|b| *b == 0));
     }
 }

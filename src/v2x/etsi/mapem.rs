@@ -19,9 +19,7 @@ use crate::map::SiteMap;
 use crate::scenario::LaneDirection;
 use crate::time::Timestamp;
 use crate::v2x::cn::common::{fixed_bits, var_bits};
-use crate::v2x::cn::compose::{
-    descriptive_text, maneuver_bits, SiteIdentity, CROSSWALK_FIXED_CYCLE,
-};
+use crate::v2x::cn::compose::{crosswalk_bits, descriptive_text, maneuver_bits, SiteIdentity};
 use crate::v2x::cn::spat::{count_check, ia5};
 use crate::v2x::cn::units as u;
 use crate::v2x::BuildError;
@@ -166,11 +164,7 @@ fn intersection(
             width_cm.map(|w| i64::from(u::lane_width_to_cn(c.width_m)) - w),
             None,
         );
-        let bits = if c.signal_group.is_some() {
-            u32::from(CROSSWALK_FIXED_CYCLE)
-        } else {
-            0
-        };
+        let bits = u32::from(crosswalk_bits(m, c));
         lanes.push(dsrc::GenericLane::new(
             dsrc::LaneID(c.id),
             None,
