@@ -354,8 +354,8 @@ pub struct SignalGroupSpec {
     pub name: Option<String>,
     /// When green starts within the cycle.
     pub green_start_s: f64,
-    /// Fixed time: 0 for a group never green (red all cycle, as a movement a program does not
-    /// serve), the cycle for one green all cycle.
+    /// 0 for a group never green (red all cycle, as a movement a program does not serve),
+    /// the cycle for one green all cycle (a slip lane): a light that never changes.
     pub green_s: f64,
     pub yellow_s: f64,
     /// Actuated: the shortest and longest green the controller may give. Default: `green_s`.
@@ -396,6 +396,18 @@ impl SignalGroupSpec {
             yellow_s: self.yellow_s,
         })
         .chain(self.more_greens.iter().copied())
+    }
+
+    /// The light of a group that never changes (never green: red; green all cycle: its
+    /// green), in a cycle of `cycle_s`; `None` for one that does.
+    pub fn steady_light(&self, cycle_s: f64) -> Option<crate::v2x::cn::spat::Light> {
+        if self.green_s <= 0.0 {
+            Some(crate::v2x::cn::spat::Light::Red)
+        } else if self.green_s >= cycle_s && self.more_greens.is_empty() {
+            Some(self.green_light())
+        } else {
+            None
+        }
     }
 
     /// The light this group shows on green.
@@ -1141,18 +1153,14 @@ impl Scenario {
             non_negative(&k("green_s"), g.green_s)?;
             non_negative(&k("yellow_s"), g.yellow_s)?;
             let never_green = g.green_s == 0.0;
-            if never_green
-                && (g.yellow_s > 0.0
-                    || !g.more_greens.is_empty()
-                    || p.kind != SignalKind::FixedTime)
-            {
+            if never_green && (g.yellow_s > 0.0 || !g.more_greens.is_empty()) {
                 return Err((
                     k("green_s"),
-                    "a green of 0 s (never green: red all cycle) is for a fixed-time plan, \
-                     without yellow_s or more_greens"
+                    "a green of 0 s (never green: red all cycle) has no yellow_s or more_greens"
                         .into(),
                 ));
             }
+            let always_green = g.green_s >= p.cycle_s && g.yellow_s == 0.0;
             if g.green_start_s >= p.cycle_s {
                 return Err((k("green_start_s"), "must be within the cycle".into()));
             }
@@ -1172,13 +1180,14 @@ impl Scenario {
                 ));
             }
             // Fixed time: a group may be green (and yellow) all cycle, never red; actuated,
-            // the controller needs a red to predict from.
+            // the controller needs a red to predict from, unless the light never changes.
             let lit_s = g.greens().map(|w| w.green_s + w.yellow_s).sum::<f64>();
             match p.kind {
-                SignalKind::Actuated if lit_s >= p.cycle_s => {
+                SignalKind::Actuated if lit_s >= p.cycle_s && !always_green => {
                     return Err((
                         k("green_s"),
-                        "an actuated plan's green and yellow must leave some red in the cycle"
+                        "an actuated plan's green and yellow must leave some red in the cycle, \
+                         unless the group is green all cycle (green_s = cycle_s, no yellow)"
                             .into(),
                     ));
                 }

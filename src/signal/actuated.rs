@@ -21,6 +21,8 @@ struct Group {
     timeline: Vec<LightChange>,
     /// The light of this group's green, for predicted greens.
     green: Light,
+    /// The light of a group that never changes (see `SignalGroupSpec::steady_light`).
+    steady: Option<Light>,
 }
 
 #[derive(Debug, Clone)]
@@ -82,6 +84,7 @@ impl ActuatedController {
                 max_green_s: g.max_green_s.unwrap_or(g.green_s),
                 timeline: g.timeline.clone(),
                 green: g.green_light(),
+                steady: g.steady_light(plan.cycle_s),
             })
             .collect();
         Self { epoch, groups }
@@ -97,8 +100,14 @@ impl ActuatedController {
             // its start unknown (taken as now).
             let (light, start_s) = match i.checked_sub(1).map(|k| g.timeline[k]) {
                 Some(c) => (c.light, c.t_s),
-                None => (Light::Red, t_s),
+                None => (g.steady.unwrap_or(Light::Red), t_s),
             };
+            if g.steady.is_some() {
+                // A light that never changes: no end to predict, nothing after it.
+                let current = Interval::steady(light, self.epoch.add_secs(start_s), t);
+                out.push(GroupState::new(g.id, current, &[]));
+                continue;
+            }
             let current = self.interval(g, light, start_s, t_s);
             let next_light = |l: Light| {
                 if is_green(l) {
@@ -291,6 +300,33 @@ mod tests {
             (-2.0, -0.995_322_3),
         ] {
             assert!((erf(x) - want).abs() < 2e-7, "erf({x})");
+        }
+    }
+
+    /// A slip lane green all cycle and a movement never served: the recorded light, with no
+    /// end predicted (SPAT: "more than an hour") and nothing after it.
+    #[test]
+    fn a_light_that_never_changes_does_not_end() {
+        let t0 = Timestamp::from_micros(1_800_000_000_000_000);
+        let mut out = Vec::new();
+        for (green_s, light) in [(60.0, Light::ProtectedGreen), (0.0, Light::Red)] {
+            let mut p = plan(vec![change(2.0, light)]);
+            let g = &mut p.groups[0];
+            (g.green_s, g.yellow_s, g.min_green_s, g.max_green_s) = (green_s, 0.0, None, None);
+            let c = ActuatedController::new(&p, t0);
+            c.states_at(t0.add_secs(500.0), &mut out);
+            assert_eq!(
+                out[0].intervals(),
+                [Interval::steady(
+                    light,
+                    t0.add_secs(2.0),
+                    t0.add_secs(500.0)
+                )]
+            );
+            assert_eq!(out[0].intervals()[0].likely_end, t0.add_secs(7700.0));
+            // Before the first recorded change: the light the plan says, since now.
+            c.states_at(t0.add_secs(1.0), &mut out);
+            assert_eq!(out[0].current(), light);
         }
     }
 }

@@ -47,14 +47,17 @@ impl FixedTimeController {
             let rel = since_origin - base;
             let n = spans.len();
             if let [(light, _, _)] = spans[..] {
-                // One light all cycle: it does not end (SPAT: "more than an hour").
+                // One light all cycle, on since the plan began (or since `t`, before that).
                 let since = if self.origin.secs_since(t) > 0.0 {
                     t
                 } else {
                     self.origin
                 };
-                let current = Interval::exact(light, since, t.add_secs(STEADY_HORIZON_S));
-                out.push(GroupState::new(g.id, current, &[]));
+                out.push(GroupState::new(
+                    g.id,
+                    Interval::steady(light, since, t),
+                    &[],
+                ));
                 continue;
             }
             let i = spans
@@ -75,16 +78,12 @@ impl FixedTimeController {
     }
 }
 
-/// How far ahead the end of a light that never changes is put: beyond the hour that SPAT's
-/// `TimeMark` reaches, so that it goes out as 36000, "more than an hour".
-const STEADY_HORIZON_S: f64 = 7200.0;
-
 /// One cycle of a group, from its first green: each green, its yellow (if any) and the red
 /// until the next green; a single span for a group red, or green, all cycle. The plan was
 /// checked at load: greens do not overlap.
 fn group_cycle(g: &SignalGroupSpec, cycle_s: f64) -> Vec<(Light, f64, f64)> {
-    if g.green_s <= 0.0 {
-        return vec![(Light::Red, 0.0, cycle_s)];
+    if let Some(light) = g.steady_light(cycle_s) {
+        return vec![(light, 0.0, cycle_s)];
     }
     let first = g.green_start_s;
     let mut windows: Vec<(f64, f64, f64)> = g

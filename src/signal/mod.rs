@@ -33,7 +33,16 @@ pub struct Interval {
     pub confidence: f64,
 }
 
+/// How far ahead the end of a light that never changes is put: beyond the hour that SPAT's
+/// `TimeMark` reaches, so that it goes out as 36000, "more than an hour".
+const STEADY_HORIZON_S: f64 = 7200.0;
+
 impl Interval {
+    /// A light that never changes, on since `start`, as seen at `now`: it does not end.
+    pub fn steady(light: Light, start: Timestamp, now: Timestamp) -> Self {
+        Self::exact(light, start, now.add_secs(STEADY_HORIZON_S))
+    }
+
     /// An interval whose end is known exactly.
     pub fn exact(light: Light, start: Timestamp, end: Timestamp) -> Self {
         Self {

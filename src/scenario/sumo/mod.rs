@@ -426,12 +426,16 @@ pub fn build(
         .filter(|(t, _)| *t <= begin_s + duration_s)
         .cloned()
         .collect();
-    let signal = tls::actuated_plan(&states, &map.signal_groups, begin_s).map_err(|reason| {
-        ImportError::Junction {
-            junction: opts.junction.clone(),
-            reason: format!("traffic light {:?}: {reason}", map.tls_id),
-        }
-    })?;
+    let mut signal =
+        tls::actuated_plan(&states, &map.signal_groups, begin_s).map_err(|reason| {
+            ImportError::Junction {
+                junction: opts.junction.clone(),
+                reason: format!("traffic light {:?}: {reason}", map.tls_id),
+            }
+        })?;
+    if let Some(program) = &map.signal {
+        tls::hold_steady(&mut signal, program);
+    }
 
     let sensors = layout::default_sensors(&map.map);
     let rsu = sensors.first().map_or(Enu::default(), |s| s.position);

@@ -174,6 +174,25 @@ pub fn actuated_plan(
     })
 }
 
+/// Groups the junction's program never changes (red or green in every phase, see
+/// `map::sumo`) are steady in the actuated plan too: a recording cannot tell a light that
+/// never changes from a long one, the program can, and SPAT must not predict an end for it.
+pub fn hold_steady(plan: &mut SignalPlan, program: &SignalPlan) {
+    let cycle_s = plan.cycle_s;
+    for g in &mut plan.groups {
+        let steady = program
+            .groups
+            .iter()
+            .find(|p| p.id == g.id)
+            .and_then(|p| p.steady_light(program.cycle_s));
+        if let Some(light) = steady {
+            g.green_start_s = 0.0;
+            g.green_s = if is_green(light) { cycle_s } else { 0.0 };
+            (g.yellow_s, g.min_green_s, g.max_green_s) = (0.0, None, None);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,5 +238,42 @@ mod tests {
         assert!(actuated_plan(&short, &groups, 0.0)
             .expect_err("link 2 missing")
             .contains("no link index 2"));
+    }
+
+    #[test]
+    fn groups_the_program_never_changes_stay_steady() {
+        // Group 1 changes; group 2 is green in every phase of the program, group 3 never.
+        let states = vec![
+            (0.0, "GGr".to_string()),
+            (20.0, "yGr".to_string()),
+            (23.0, "rGr".to_string()),
+            (60.0, "GGr".to_string()),
+        ];
+        let groups = BTreeMap::from([(0, 1), (1, 2), (2, 3)]);
+        let mut p = actuated_plan(&states, &groups, 0.0).expect("plan");
+        let mut program = p.clone();
+        program.kind = SignalKind::FixedTime;
+        program.groups[1].green_s = program.cycle_s;
+        program.groups[2].green_s = 0.0;
+        hold_steady(&mut p, &program);
+        let cycle_s = p.cycle_s;
+        let (g1, g2, g3) = (&p.groups[0], &p.groups[1], &p.groups[2]);
+        assert_eq!(g1.steady_light(cycle_s), None);
+        assert_eq!(g2.steady_light(cycle_s), Some(Light::ProtectedGreen));
+        assert_eq!(g3.steady_light(cycle_s), Some(Light::Red));
+        // And the plan loads: an actuated plan may hold lights that never change.
+        let mut s = crate::scenario::Scenario::default_scenario().expect("default");
+        for (g, spec) in p.groups.iter().zip(&s.signal.groups) {
+            assert_eq!(g.id, spec.id);
+        }
+        p.groups.push(s.signal.groups[3].clone());
+        p.groups[3].timeline = vec![LightChange {
+            t_s: 0.0,
+            light: Light::Red,
+        }];
+        s.signal = p;
+        let text = toml::to_string(&s).expect("toml");
+        crate::scenario::Scenario::parse(&text, std::path::Path::new("x.toml"))
+            .expect("an actuated plan with steady groups");
     }
 }
