@@ -476,6 +476,26 @@ fn networks_shipped_with_sumo() {
     check_imported(&bs);
 }
 
+/// The phases of the SPAT of `states`, as asn1tools decodes it (JER).
+fn spat_phases_through_asn1tools(
+    site: &SiteIdentity,
+    states: &[roadsight::signal::GroupState],
+    mode: roadsight::signal::ControllerMode,
+    now: Timestamp,
+) -> Vec<Value> {
+    let frame = CnMessage::Spat(compose::spat(site, states, mode, now, 1))
+        .to_frame()
+        .expect("SPAT");
+    let bytes = encode_frame(&frame).expect("UPER");
+    let (code, decoded, err) = run_tool("asn1_interop.py", &["decode", "-"], &hex(&bytes));
+    assert_eq!(code, 0, "asn1tools decode failed: {err}");
+    let v: Value = serde_json::from_str(&decoded).expect("decoded JER");
+    v["spatFrame"]["intersections"][0]["phases"]
+        .as_array()
+        .expect("phases")
+        .clone()
+}
+
 /// Every `*.net.xml[.gz]` under `dir`, in name order.
 fn networks_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -562,18 +582,9 @@ fn permissive_lefts_go_out_as_permissive_green(m: &ImportedMap) {
         rsu_id: *b"RSU00001",
         frame: SiteFrame::new(GeoPoint::new(31.2304, 121.4737, None)),
     };
-    let frame = CnMessage::Spat(compose::spat(&site, &states, mode, now, 1))
-        .to_frame()
-        .expect("SPAT");
-    let bytes = encode_frame(&frame).expect("UPER");
-    let (code, decoded, err) = run_tool("asn1_interop.py", &["decode", "-"], &hex(&bytes));
-    assert_eq!(code, 0, "asn1tools decode failed: {err}");
-    let v: Value = serde_json::from_str(&decoded).expect("decoded JER");
-    let phases = v["spatFrame"]["intersections"][0]["phases"]
-        .as_array()
-        .expect("phases");
+    let phases = spat_phases_through_asn1tools(&site, &states, mode, now);
     let mut seen = 0;
-    for p in phases {
+    for p in &phases {
         let id = p["id"].as_u64().expect("id") as u8;
         // 10 s into the cycle the first stage is green: group of link 0 (straight) and the
         // left turns of that stage.
@@ -659,16 +670,7 @@ fn plan_shows_the_program(m: &ImportedMap, net: &Path) {
     // In the SPAT asn1tools reads, a light that never changes ends "in more than an hour".
     let now = epoch.add_secs(plan.offset_s + 1.0);
     let mode = controller.states_at(now, &mut states);
-    let frame = CnMessage::Spat(compose::spat(&site_of(m), &states, mode, now, 1))
-        .to_frame()
-        .expect("SPAT");
-    let bytes = encode_frame(&frame).expect("UPER");
-    let (code, decoded, err) = run_tool("asn1_interop.py", &["decode", "-"], &hex(&bytes));
-    assert_eq!(code, 0, "asn1tools decode failed: {err}");
-    let v: Value = serde_json::from_str(&decoded).expect("decoded JER");
-    let phases = v["spatFrame"]["intersections"][0]["phases"]
-        .as_array()
-        .expect("phases");
+    let phases = spat_phases_through_asn1tools(&site_of(m), &states, mode, now);
     assert_eq!(phases.len(), plan.groups.len());
     for id in steady_ids {
         let p = phases
