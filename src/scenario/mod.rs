@@ -305,10 +305,10 @@ pub enum Maneuver {
 }
 
 /// The signal plan. Fixed-time: every group is green, then yellow, then red, once or more
-/// per cycle (or red, or green, all cycle long). Actuated: each group's recorded `timeline` is what the controller did (from a
-/// simulation or a log); the plan's times are the nominal ones, and SPAT predicts each end
-/// from the group's minimum and maximum green and the durations seen so far, never from the
-/// future.
+/// per cycle (or red, or green, all cycle long). Actuated: each group's recorded `timeline`
+/// is what the controller did (from a simulation or a log); the plan's times are the nominal
+/// ones, and SPAT predicts each end from the group's minimum and maximum green and the
+/// durations seen so far, never from the future.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignalPlan {

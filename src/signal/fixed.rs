@@ -41,18 +41,9 @@ impl FixedTimeController {
         let cycle = self.plan.cycle_s;
         let since_origin = t.secs_since(self.origin);
         for (g, spans) in self.plan.groups.iter().zip(&self.cycles) {
-            // Spans are relative to the group's first green; find the cycle `t` is in.
-            let first = g.green_start_s;
-            let base = first + ((since_origin - first) / cycle).floor() * cycle;
-            let rel = since_origin - base;
-            let n = spans.len();
             if let [(light, _, _)] = spans[..] {
                 // One light all cycle, on since the plan began (or since `t`, before that).
-                let since = if self.origin.secs_since(t) > 0.0 {
-                    t
-                } else {
-                    self.origin
-                };
+                let since = self.origin.min(t);
                 out.push(GroupState::new(
                     g.id,
                     Interval::steady(light, since, t),
@@ -60,6 +51,11 @@ impl FixedTimeController {
                 ));
                 continue;
             }
+            // Spans are relative to the group's first green; find the cycle `t` is in.
+            let first = g.green_start_s;
+            let base = first + ((since_origin - first) / cycle).floor() * cycle;
+            let rel = since_origin - base;
+            let n = spans.len();
             let i = spans
                 .iter()
                 .position(|&(_, s, e)| s <= rel && rel < e)
