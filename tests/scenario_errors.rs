@@ -301,6 +301,17 @@ fn a_group_green_twice_per_cycle() {
         "green_start_s = 0.0\ngreen_s = 69.0\nyellow_s = 3.0",
     )
     .replacen("[signal]\n", "[signal]\nkind = \"actuated\"\n", 1);
+    // Green all cycle means green_s = cycle_s exactly, not longer.
+    let longer = actuated.replacen(
+        "green_s = 69.0\nyellow_s = 3.0",
+        "green_s = 80.0\nyellow_s = 0.0",
+        1,
+    );
+    assert_eq!(
+        error(&longer),
+        "site.toml: signal.groups[0].green_s: an actuated plan's green and yellow must leave \
+         some red in the cycle, unless the group is green all cycle (green_s = cycle_s, no yellow)"
+    );
     assert_eq!(
         error(&actuated),
         "site.toml: signal.groups[0].green_s: an actuated plan's green and yellow must leave \

@@ -1160,7 +1160,7 @@ impl Scenario {
                         .into(),
                 ));
             }
-            let always_green = g.green_s >= p.cycle_s && g.yellow_s == 0.0;
+            let always_green = (g.green_s - p.cycle_s).abs() < 1e-9 && g.yellow_s == 0.0;
             if g.green_start_s >= p.cycle_s {
                 return Err((k("green_start_s"), "must be within the cycle".into()));
             }
