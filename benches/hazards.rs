@@ -88,7 +88,7 @@ fn bench(c: &mut Criterion) {
     let s = Scenario::default_scenario().expect("the bundled scenario");
     let map = SiteMap::from_spec(&s.map);
     let start: Timestamp = s.start();
-    let signal = SignalController::from_plan(&s.signal, start);
+    let signal = SignalController::from_plan(s.signal.as_ref(), start);
     let names = vec!["cam".to_string()];
     let mut engine = HazardEngine::new(HazardConfig::default());
     let mut signals: Vec<GroupState> = Vec::new();

@@ -43,7 +43,11 @@ pub fn busy_hour() -> Scenario {
                 .expect("every road user leaves within the hour")
         })
         .fold(0.0, f64::max);
-    let cycle = s.signal.cycle_s;
+    let cycle = s
+        .signal
+        .as_ref()
+        .expect("the default site is signalised")
+        .cycle_s;
     let period = (left / cycle).ceil() * cycle;
     s.run.duration_s = 3600.0;
     s.conflicts.clear();

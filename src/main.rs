@@ -52,8 +52,9 @@ impl RerunArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print the `[map]` and `[signal]` sections of a scenario for one traffic-light junction
-    /// of a SUMO network (.net.xml), with the site anchor and the lane-ID table as comments.
+    /// Print the `[map]` and `[signal]` sections of a scenario for one junction of a SUMO
+    /// network (.net.xml), with the site anchor and the lane-ID table as comments. A junction
+    /// without a traffic light gets no `[signal]`.
     MapFromSumo {
         /// The SUMO network.
         net: PathBuf,
@@ -64,9 +65,9 @@ enum Command {
         #[arg(long, value_name = "M", default_value_t = 150.0)]
         clip_m: f64,
     },
-    /// Run SUMO headless on a configuration and write a scenario of one signalised junction:
-    /// its map, its recorded signal timeline, every road user near it as ground truth, and a
-    /// default sensor layout (a camera and a radar per corner) to edit.
+    /// Run SUMO headless on a configuration and write a scenario of one junction: its map,
+    /// its recorded signal timeline (if it has a traffic light), every road user near it as
+    /// ground truth, and a default sensor layout (a camera and a radar per corner) to edit.
     ImportSumo {
         /// The SUMO configuration (.sumocfg).
         config: PathBuf,

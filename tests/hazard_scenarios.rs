@@ -5,6 +5,7 @@
 
 use roadsight::eval::hazards::KindReport;
 use roadsight::hazard::HazardKind;
+use roadsight::pipeline::MessageKind;
 use roadsight::replay::{run, RunOptions, RunSummary};
 use roadsight::scenario::Scenario;
 use std::path::Path;
@@ -51,6 +52,49 @@ fn beyond_line_of_sight_crossing() {
     ] {
         assert_eq!(kind(&r, k).false_warnings, 0, "{k:?}");
     }
+}
+
+#[test]
+fn beyond_line_of_sight_at_an_unsignalised_junction() {
+    let log = std::env::temp_dir().join(format!("roadsight-unsig-{}.jsonl", std::process::id()));
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/hazards/unsignalised_crossing.toml");
+    let s = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.signal.is_none(), "the scenario has no [signal]");
+    let opts = RunOptions {
+        event_log: Some(log.clone()),
+        ..RunOptions::default()
+    };
+    let r = run(&s, "unsignalised_crossing", &opts).expect("run");
+    assert_eq!(r.failed_messages, 0);
+    // Measured: warned 2.8 s before the crossing point, flagged beyond line of sight. No
+    // signal: no SPAT, no red-light or speed-advice hazards, but MAP, RSM and RSI go out.
+    detected(&r, HazardKind::IntersectionCollision, 1, 2.5);
+    assert_eq!(
+        kind(&r, HazardKind::IntersectionCollision).false_warnings,
+        0
+    );
+    for k in [HazardKind::RedLightViolation, HazardKind::Glosa] {
+        assert_eq!(kind(&r, k).warnings, 0, "{k:?}");
+    }
+    assert_eq!(r.messages.get(&MessageKind::Spat), None, "{:?}", r.messages);
+    for k in [MessageKind::Map, MessageKind::Rsm, MessageKind::Rsi] {
+        assert!(
+            r.messages.get(&k).is_some_and(|n| *n > 0),
+            "{k:?}: {:?}",
+            r.messages
+        );
+    }
+    let text = std::fs::read_to_string(&log).expect("event log");
+    let _ = std::fs::remove_file(&log);
+    let first = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["event"] == "hazard" && v["kind"] == "intersection_collision")
+        .expect("a collision hazard");
+    assert_eq!(first["values"]["beyond_line_of_sight"], true, "{first}");
+    // Nothing about a signal: no controller, so no phase change or feed event.
+    assert!(!text.contains("\"event\":\"signal\""), "{text}");
 }
 
 #[test]

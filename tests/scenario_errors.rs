@@ -276,7 +276,12 @@ fn a_group_green_twice_per_cycle() {
     // Group 1 is green 0-20 s, yellow to 23 s, in a 72 s cycle.
     let ok = at("start_s = 60.0\ngreen_s = 6.0\nyellow_s = 3.0");
     let s = Scenario::parse(&ok, Path::new("site.toml")).expect("a second green");
-    assert_eq!(s.signal.groups[0].more_greens.len(), 1);
+    assert_eq!(
+        s.signal.as_ref().expect("a plan").groups[0]
+            .more_greens
+            .len(),
+        1
+    );
     assert_eq!(
         error(&at("start_s = 10.0\ngreen_s = 6.0\nyellow_s = 3.0")),
         "site.toml: signal.groups[0].more_greens: the green from 0 s (with its yellow) \
@@ -328,7 +333,7 @@ fn a_group_never_green() {
     let never = "green_start_s = 0.0\ngreen_s = 0.0\nyellow_s = 0.0";
     let ok = broken("green_start_s = 0.0\ngreen_s = 20.0\nyellow_s = 3.0", never);
     let s = Scenario::parse(&ok, Path::new("site.toml")).expect("red all cycle");
-    assert_eq!(s.signal.groups[0].green_s, 0.0);
+    assert_eq!(s.signal.as_ref().expect("a plan").groups[0].green_s, 0.0);
     let why = "site.toml: signal.groups[0].green_s: a green of 0 s (never green: red all cycle) \
                has no yellow_s or more_greens";
     assert_eq!(
@@ -360,6 +365,41 @@ fn a_signal_group_without_lanes() {
         "{group}[[map.connections]]\nfrom = 22\nto = 13\nmaneuver = \"u_turn\"\nsignal_group = 9"
     ));
     Scenario::parse(&ok, Path::new("site.toml")).expect("a group with a connection");
+}
+
+/// Without `[signal]` the site is unsignalised and loads; but then nothing in the map may
+/// name a signal group.
+#[test]
+fn a_site_without_a_signal_plan() {
+    let unsignalised = scenario_without_signal();
+    let s = Scenario::parse(&unsignalised, Path::new("site.toml")).expect("an unsignalised site");
+    assert!(s.signal.is_none());
+    let e = error(&scenario_without_signal_keeping_groups());
+    assert!(
+        e.starts_with(
+            "site.toml: map.lanes[0].signal_group: signal group 2, but there is no [signal]"
+        ),
+        "{e}"
+    );
+}
+
+/// The default scenario's text without its `[signal]` tables.
+fn scenario_without_signal_keeping_groups() -> String {
+    let text = roadsight::scenario::DEFAULT;
+    let (head, rest) = text.split_at(text.find("[signal]").expect("[signal]"));
+    format!(
+        "{head}{}",
+        &rest[rest.find("[[sensors]]").expect("sensors")..]
+    )
+}
+
+/// ... and without any lane's signal group either.
+fn scenario_without_signal() -> String {
+    scenario_without_signal_keeping_groups()
+        .lines()
+        .filter(|l| !l.starts_with("signal_group = "))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]

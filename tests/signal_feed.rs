@@ -179,9 +179,10 @@ fn the_plan_gives_phase_changes_and_all_red() {
 #[test]
 fn an_actuated_plan_is_traffic_dependent_with_uncertain_ends() {
     let mut s = Scenario::default_scenario().expect("default");
-    s.signal.kind = SignalKind::Actuated;
-    let cycle = s.signal.cycle_s;
-    for g in &mut s.signal.groups {
+    let plan = s.signal.as_mut().expect("the default site is signalised");
+    plan.kind = SignalKind::Actuated;
+    let cycle = plan.cycle_s;
+    for g in &mut plan.groups {
         (g.min_green_s, g.max_green_s) = (Some(g.green_s * 0.5), Some(g.green_s * 1.5));
         // The recorded plan: the fixed cycle, each green a little longer every cycle.
         for c in 0..3 {

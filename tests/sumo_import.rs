@@ -10,7 +10,7 @@ use roadsight::geo::{GeoPoint, SiteFrame};
 use roadsight::map::sumo::{ImportOptions, ImportedMap, SumoError};
 use roadsight::map::SiteMap;
 use roadsight::scenario::import_sumo_junction as import_junction;
-use roadsight::scenario::{LaneDirection, Maneuver, Scenario, SignalGroupSpec, SignalPlan};
+use roadsight::scenario::{LaneDirection, Maneuver, Scenario};
 use roadsight::time::Timestamp;
 use roadsight::v2x::cn::compose::{self, SiteIdentity};
 use roadsight::v2x::cn::spat::Light;
@@ -47,7 +47,7 @@ fn sumo_home() -> Option<PathBuf> {
     ))
 }
 
-/// The default scenario with this map (and its signal plan, or a simple one for its groups)
+/// The default scenario with this map (and its signal plan, none at an unsignalised junction)
 /// written out as TOML and loaded back: the imported map passes every load check.
 fn loads_as_scenario(m: &ImportedMap) -> Scenario {
     let mut s = Scenario::default_scenario().expect("default");
@@ -55,30 +55,7 @@ fn loads_as_scenario(m: &ImportedMap) -> Scenario {
     if let Some(a) = m.anchor {
         s.site.anchor = a;
     }
-    s.signal = m.signal.clone().unwrap_or_else(|| {
-        let n = m.signal_groups.values().max().copied().unwrap_or(1);
-        SignalPlan {
-            cycle_s: 12.0 * f64::from(n),
-            offset_s: 0.0,
-            groups: (1..=n)
-                .map(|g| SignalGroupSpec {
-                    id: g,
-                    name: None,
-                    green_start_s: 12.0 * f64::from(g - 1),
-                    green_s: 8.0,
-                    yellow_s: 3.0,
-                    min_green_s: None,
-                    max_green_s: None,
-                    timeline: Vec::new(),
-                    permissive: false,
-                    more_greens: Vec::new(),
-                })
-                .collect(),
-            kind: Default::default(),
-            listen: None,
-            feed_timeout_s: None,
-        }
-    });
+    s.signal = m.signal.clone();
     let text = toml::to_string(&s).expect("scenario as TOML");
     Scenario::parse(&text, Path::new("imported.toml"))
         .unwrap_or_else(|e| panic!("{}: {e}", m.junction_id))
@@ -326,9 +303,10 @@ fn errors_name_the_file_and_the_element() {
     };
     let f = fixture().display().to_string();
     assert_eq!(e("J3"), format!("{f}: junction \"J3\": no such junction"));
+    // A dead end: an unsignalised junction imports, but only one that traffic goes through.
     assert_eq!(
         e("W"),
-        format!("{f}: junction \"W\": not a traffic light (type \"priority\")")
+        format!("{f}: junction \"W\": no vehicle connections lead through it")
     );
     let missing =
         import_junction(Path::new("nope.net.xml"), "C", &ImportOptions::default()).unwrap_err();
@@ -453,13 +431,15 @@ fn networks_shipped_with_sumo() {
         // (Their maps load as sites: every_traffic_light_shipped_with_sumo_imports_with_a_plan.)
         plan_shows_the_program(&m, &home.join(net));
         // A traffic-dependent program's plan is nominal, and the output says so.
-        assert_eq!(m.program_type == "actuated", junction == "1371616214");
-        let note = format!(
-            "# tlLogic {:?} is {:?}: [signal] is its nominal fixed-time plan",
-            m.tls_id, m.program_type
+        let (tl, program) = (
+            m.tls_id.as_deref().expect("a traffic light"),
+            m.program_type.as_deref().expect("a program"),
         );
+        assert_eq!(program == "actuated", junction == "1371616214");
+        let note =
+            format!("# tlLogic {tl:?} is {program:?}: [signal] is its nominal fixed-time plan");
         let toml = m.to_toml().expect("toml");
-        assert_eq!(toml.contains(&note), m.program_type != "static", "{toml}");
+        assert_eq!(toml.contains(&note), program != "static", "{toml}");
     }
     // A gzip-compressed network on a local transverse Mercator grid (netconvert's
     // `+proj=tmerc` at the site), as real networks often come. Reference: PROJ (pyproj 3.7)
@@ -571,7 +551,7 @@ fn permissive_lefts_go_out_as_permissive_green(m: &ImportedMap) {
         assert_eq!(g.permissive, left_groups.contains(&g.id), "group {}", g.id);
     }
     let epoch = Timestamp::from_secs_f64(1.8e9).expect("time");
-    let controller = roadsight::signal::SignalController::from_plan(&plan, epoch);
+    let controller = roadsight::signal::SignalController::from_plan(Some(&plan), epoch);
     let now = epoch.add_secs(10.0);
     let mut states = Vec::new();
     let mode = controller.states_at(now, &mut states);
@@ -611,7 +591,7 @@ fn plan_shows_the_program(m: &ImportedMap, net: &Path) {
     let doc = roxmltree::Document::parse(&text).expect("XML");
     let logic = doc
         .descendants()
-        .find(|n| n.has_tag_name("tlLogic") && n.attribute("id") == Some(m.tls_id.as_str()))
+        .find(|n| n.has_tag_name("tlLogic") && n.attribute("id") == m.tls_id.as_deref())
         .expect("the junction's program");
     let phases: Vec<(f64, Vec<char>)> = logic
         .children()
@@ -626,7 +606,7 @@ fn plan_shows_the_program(m: &ImportedMap, net: &Path) {
         .collect();
     let plan = m.signal.clone().expect("a fixed-time plan");
     let epoch = Timestamp::from_secs_f64(1.8e9).expect("time");
-    let controller = roadsight::signal::SignalController::from_plan(&plan, epoch);
+    let controller = roadsight::signal::SignalController::from_plan(Some(&plan), epoch);
     let mut states = Vec::new();
     let mut t = 0.0;
     let mut never_red = 0;
@@ -698,7 +678,7 @@ fn greens_per_cycle_follow_the_program(m: &ImportedMap) {
     let plan = m.signal.clone().expect("a fixed-time plan");
     assert!(plan.groups.iter().any(|g| !g.more_greens.is_empty()));
     let epoch = Timestamp::from_secs_f64(1.8e9).expect("time");
-    let controller = roadsight::signal::SignalController::from_plan(&plan, epoch);
+    let controller = roadsight::signal::SignalController::from_plan(Some(&plan), epoch);
     let mut states = Vec::new();
     let mut onsets = std::collections::BTreeMap::<u8, usize>::new();
     let mut was_green = std::collections::BTreeMap::<u8, bool>::new();
@@ -724,6 +704,89 @@ fn greens_per_cycle_follow_the_program(m: &ImportedMap) {
             g.id
         );
     }
+}
+
+/// The unsignalised junctions (priority, right before left, all-way stop, …) of every network
+/// shipped with SUMO import as sites without a signal: no groups, no plan, no phase in MAP,
+/// and they load as a scenario without `[signal]`. The first goes through asn1tools as MAP
+/// and MAPEM.
+#[test]
+fn unsignalised_junctions_shipped_with_sumo_import_without_signals() {
+    let Some(home) = sumo_home() else { return };
+    let (mut junctions, mut kinds, mut checked) = (0, std::collections::BTreeSet::new(), 0);
+    for net in networks_under(&home) {
+        let text = roadsight::scenario::sumo::xml::read_to_string(&net).expect("read");
+        let Ok(doc) = roxmltree::Document::parse(&text) else {
+            continue;
+        };
+        let ids: Vec<(&str, &str)> = doc
+            .root_element()
+            .children()
+            .filter(|n| n.has_tag_name("junction"))
+            .filter_map(|n| Some((n.attribute("id")?, n.attribute("type")?)))
+            .filter(|(_, t)| {
+                !t.starts_with("traffic_light") && !["internal", "dead_end"].contains(t)
+            })
+            // Through traffic only (not a dead end nor a pedestrian-only node).
+            .filter(|(id, _)| {
+                doc.root_element().children().any(|n| {
+                    n.has_tag_name("edge")
+                        && n.attribute("to") == Some(id)
+                        && n.attribute("function").is_none()
+                })
+            })
+            .take(3)
+            .collect();
+        for (k, (id, kind)) in ids.into_iter().enumerate() {
+            let m = match roadsight::map::sumo::import_junction(
+                &text,
+                &net,
+                id,
+                &ImportOptions::default(),
+            ) {
+                Ok(m) => m,
+                Err(e)
+                    if e.to_string()
+                        .ends_with("no vehicle connections lead through it") =>
+                {
+                    continue
+                }
+                Err(e) => panic!("{}: {id}: {e}", net.display()),
+            };
+            let at = format!("{} {id} ({kind})", net.display());
+            assert_eq!(
+                (&m.tls_id, &m.signal, &m.signal_missing),
+                (&None, &None, &None),
+                "{at}"
+            );
+            assert!(m.signal_groups.is_empty(), "{at}");
+            assert!(m.map.lanes.iter().all(|l| l.signal_group.is_none()), "{at}");
+            assert!(
+                m.map.connections.iter().all(|c| c.signal_group.is_none()),
+                "{at}"
+            );
+            assert!(
+                m.map.crosswalks.iter().all(|c| c.signal_group.is_none()),
+                "{at}"
+            );
+            assert!(
+                m.to_toml()
+                    .expect("toml")
+                    .contains("An unsignalised junction"),
+                "{at}"
+            );
+            let s = loads_as_scenario(&m);
+            assert!(s.signal.is_none(), "{at}");
+            if k == 0 && checked < 1 {
+                check_imported(&m);
+                checked += 1;
+            }
+            junctions += 1;
+            kinds.insert(kind.to_string());
+        }
+    }
+    // eclipse-sumo 1.28: 50 junctions (priority, right_before_left, rail_signal).
+    assert!(junctions >= 45 && kinds.len() >= 3, "{junctions} {kinds:?}");
 }
 
 #[test]
@@ -796,5 +859,6 @@ fn the_cli_prints_the_map_as_toml() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("junction \"W\": not a traffic light"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("junction \"W\": no vehicle connections lead through it"));
 }

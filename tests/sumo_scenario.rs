@@ -48,7 +48,10 @@ fn with_sumo(opts: ImportOptions, home: &Path) -> ImportOptions {
 #[test]
 fn the_bundled_sumo_scenario_is_tracked_well_and_eval_reports_hazards() {
     let s = Scenario::load(&bundled()).expect("loads");
-    assert_eq!(s.signal.kind, SignalKind::Actuated);
+    assert_eq!(
+        s.signal.as_ref().map(|p| p.kind),
+        Some(SignalKind::Actuated)
+    );
     for class in [
         RoadUserClass::Car,
         RoadUserClass::Bicycle,
@@ -185,7 +188,8 @@ fn imports_a_bundled_network_and_a_geo_referenced_osm_one() {
         s.road_users.len()
     );
     assert_eq!(s.sensors.len(), 8, "a camera and a radar on four corners");
-    assert!(s.signal.groups.iter().all(|g| !g.timeline.is_empty()));
+    let plan = s.signal.as_ref().expect("junction 0 has a traffic light");
+    assert!(plan.groups.iter().all(|g| !g.timeline.is_empty()));
     let (median, p95) = cars_on_lanes(s);
     assert!(
         median < 0.2 && p95 < 2.0,
@@ -302,6 +306,68 @@ fn imports_a_bundled_network_and_a_geo_referenced_osm_one() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The bundled grid with its centre's traffic light removed by netconvert (`--tls.unset`,
+/// which keeps the junction's type): the junction imports as an unsignalised site, SUMO's
+/// road users cross it, and the scenario replays with RSM, MAP and no SPAT.
+#[test]
+fn an_unsignalised_junction_imports_and_replays_without_spat() {
+    let Some(home) = sumo_home() else { return };
+    let dir = scratch("sumo-unsignalised");
+    let src = common::repo().join("scenarios/sumo");
+    let st = Command::new(home.join("bin/netconvert"))
+        .arg("-s")
+        .arg(src.join("grid.net.xml"))
+        .args(["--tls.unset", "B1", "-o"])
+        .arg(dir.join("grid.net.xml"))
+        .env("SUMO_HOME", &home)
+        .output()
+        .expect("netconvert runs");
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let mut cfg = std::fs::read_to_string(src.join("grid.sumocfg")).expect("cfg");
+    for r in ["cars", "bikes", "peds"] {
+        let p = src.join(format!("{r}.rou.xml"));
+        cfg = cfg.replace(&format!("{r}.rou.xml"), &p.display().to_string());
+    }
+    std::fs::write(
+        dir.join("x.sumocfg"),
+        cfg.replace("<end value=\"150\"/>", "<end value=\"60\"/>"),
+    )
+    .expect("cfg");
+    let imp = sumo::import(&with_sumo(
+        ImportOptions::new(dir.join("x.sumocfg"), "B1"),
+        &home,
+    ))
+    .expect("an unsignalised junction imports");
+    let s = &imp.scenario;
+    assert!(s.signal.is_none());
+    assert!(
+        imp.toml.contains("(traffic light \"none\")"),
+        "{}",
+        &imp.toml[..400]
+    );
+    assert!(s.map.lanes.iter().all(|l| l.signal_group.is_none()));
+    assert!(s.road_users.len() >= 5, "{} road users", s.road_users.len());
+    let back = Scenario::parse(&imp.toml, &dir.join("s.toml")).expect("the file loads");
+    let r = roadsight::replay::run(&back, "unsignalised", &Default::default()).expect("replays");
+    assert_eq!(r.failed_messages, 0);
+    assert!(
+        !r.messages
+            .contains_key(&roadsight::pipeline::MessageKind::Spat),
+        "{:?}",
+        r.messages
+    );
+    assert!(r
+        .messages
+        .get(&roadsight::pipeline::MessageKind::Map)
+        .is_some_and(|n| *n > 0));
+    assert!(r.road_users_tracked >= 3, "{r}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn errors_name_the_junction_the_binary_or_the_file_and_line() {
     let cfg = common::repo().join("scenarios/sumo/grid.sumocfg");
@@ -311,24 +377,7 @@ fn errors_name_the_junction_the_binary_or_the_file_and_line() {
         e.to_string().contains("\"nowhere\": no such junction"),
         "{e}"
     );
-    // A junction without a traffic light: the grid's corners are signalised too, so make
-    // a network whose junction is not.
     let dir = scratch("sumo-errors");
-    let net = std::fs::read_to_string(common::repo().join("scenarios/sumo/grid.net.xml"))
-        .expect("net")
-        .replacen(
-            "id=\"B1\" type=\"traffic_light\"",
-            "id=\"B1\" type=\"priority\"",
-            1,
-        );
-    std::fs::write(dir.join("grid.net.xml"), net).expect("net");
-    std::fs::write(
-        dir.join("x.sumocfg"),
-        r#"<configuration><input><net-file value="grid.net.xml"/></input></configuration>"#,
-    )
-    .expect("cfg");
-    let e = sumo::import(&ImportOptions::new(dir.join("x.sumocfg"), "B1")).expect_err("no tl");
-    assert!(e.to_string().contains("not a traffic light"), "{e}");
     // No simulator.
     let opts = ImportOptions {
         sumo: Some(dir.join("no-such-sumo")),

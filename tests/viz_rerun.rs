@@ -148,7 +148,7 @@ fn log_default_scenario_and_check(
         "tracks": tracks,
         "truth": truth.iter().map(names).collect::<Vec<_>>(),
         "hazards": hazards,
-        "signal_groups": s.signal.groups.iter().map(|g| g.id).collect::<Vec<_>>(),
+        "signal_groups": s.signal.iter().flat_map(|p| &p.groups).map(|g| g.id).collect::<Vec<_>>(),
         "world_updates": world_updates,
         "events": events,
         "duration_s": s.run.duration_s,

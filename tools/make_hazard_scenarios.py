@@ -19,6 +19,9 @@ labelled situation, and the situation labelled in `[[conflicts]]`:
                          just after the green starts, without stopping
   near_miss              a car going straight enters late in its yellow; a crossing car arrives
                          on its green; post-encroachment time ~3.5 s (must not warn)
+  unsignalised_crossing  the same junction without signals (a priority junction): a car from the
+                         west and one from the north, hidden from each other by the building on
+                         the north-west corner, reach the crossing point 0.4 s apart
   rush_hour              dense traffic obeying the signals (protected lefts, straight and right
                          on the through lanes), no conflicts (the generator checks that any two
                          road users pass the crossing of their paths > 5 s apart; measured
@@ -386,6 +389,32 @@ def near_miss():
                               f"PET {pet:.2f} s", warn=False)], seed=107, shared_left=None)
 
 
+def unsignalised(text):
+    """The scenario without its signal plan and its lanes' signal groups: the junction as a
+    priority junction, which sends no SPAT."""
+    head, _, rest = text.partition("[signal]\n")
+    text = head + rest[rest.index("[[sensors]]"):]
+    return re.sub(r"^signal_group = \d+\n", "", text, flags=re.M)
+
+
+def unsignalised_crossing():
+    # The west (k=1) and north (k=0) outer lanes straight across, as in blos_crossing, but
+    # nothing tells either car to stop; the building hides them until ~30 m out.
+    a_path, b_path = straight(1, "outer"), straight(0, "outer")
+    sa, sb, x = crossing(a_path, b_path)
+    a = User("car-from-west", "car", a_path, cruise(12.5, plen(a_path)), arrive=14.0, at_s=sa)
+    b = User("car-from-north", "car", b_path, cruise(11.0, plen(b_path)), arrive=14.4, at_s=sb)
+    t, ta, tb, _ = conflict_time(a, b)
+    building = ("corner block", [(-50.0, 9.0), (-21.0, 9.0), (-21.0, 50.0), (-50.0, 50.0)], 12.0)
+    return unsignalised(scenario(
+        "Hazard: beyond line of sight at an unsignalised junction, two cars crossing behind a building.",
+        25.0, [a, b],
+        [conflict("intersection_collision", [a, b], t,
+                  f"crossing paths at ({x[0]:.2f}, {x[1]:.2f}), {a.id} at {ta:.2f} s, {b.id} at {tb:.2f} s; "
+                  "no signal, and a 12 m building on the north-west corner hides them from each other")],
+        buildings=[building], seed=109))
+
+
 def min_crossing_gap(users, duration):
     """The smallest time between two road users passing the crossing of their paths (road
     users from the same lane, which follow or diverge, are left out): the proof that a
@@ -495,7 +524,7 @@ def main(out=OUT):
     set with the bundled one)."""
     out.mkdir(parents=True, exist_ok=True)
     for f in [blos_crossing, left_turn, right_turn_pedestrian, truck_blind_spot, red_light_runner,
-              glosa, near_miss, rush_hour]:
+              glosa, near_miss, unsignalised_crossing, rush_hour]:
         (out / f"{f.__name__}.toml").write_text(f())
         print(f"wrote {out / f.__name__}.toml")
 

@@ -1,6 +1,7 @@
-//! Import of one signalised junction from a SUMO network (`.net.xml`) as a map spec: the
-//! ingress and egress lanes around it, the connections between them with manoeuvre and
-//! signal group, the crosswalks, speed limits and the site anchor. Like the rest of the map
+//! Import of one junction from a SUMO network (`.net.xml`) as a map spec: the ingress and
+//! egress lanes around it, the connections between them with manoeuvre and signal group (a
+//! junction that is not a `traffic_light*` one, or none of whose links has a light, is
+//! unsignalised: no groups, no plan), the crosswalks, speed limits and the site anchor. Like the rest of the map
 //! it does no I/O: [`import_junction`] takes the text, `scenario::import_sumo_junction`
 //! reads the file.
 //!
@@ -100,11 +101,11 @@ pub struct ImportedMap {
     /// `tlLogic` link index → signal group.
     pub signal_groups: BTreeMap<u32, u8>,
     /// The ID of the traffic light (`tlLogic`) controlling the junction; it may differ from
-    /// the junction's ID when junctions were joined.
-    pub tls_id: String,
+    /// the junction's ID when junctions were joined. None at an unsignalised junction.
+    pub tls_id: Option<String>,
     /// The program's `type`: `static`, or a traffic-dependent one (`actuated`,
     /// `delay_based`, `NEMA`, …) whose `signal` is the nominal plan of its phase durations.
-    pub program_type: String,
+    pub program_type: Option<String>,
     /// Network coordinates → site frame, for anything else placed in the network (vehicle
     /// positions of a simulation).
     pub net_to_site: NetToSite,
@@ -159,14 +160,17 @@ impl ImportedMap {
             )),
             None => out.push_str("# The network has no geo-reference: set site.anchor.\n"),
         }
-        if let Some(why) = &self.signal_missing {
-            out.push_str(&format!("# No [signal]: {why}; write the plan by hand.\n"));
-        } else if self.program_type != "static" {
-            out.push_str(&format!(
-                "# tlLogic {:?} is {:?}: [signal] is its nominal fixed-time plan (each phase \
-                 its `duration`); `roadsight import-sumo` replays what the controller did.\n",
-                self.tls_id, self.program_type
-            ));
+        match (&self.tls_id, &self.program_type, &self.signal_missing) {
+            (None, ..) => out.push_str("# An unsignalised junction: no [signal], no SPAT.\n"),
+            (Some(_), _, Some(why)) => {
+                out.push_str(&format!("# No [signal]: {why}; write the plan by hand.\n"))
+            }
+            (Some(tl), Some(program), None) if program != "static" => out.push_str(&format!(
+                "# tlLogic {tl:?} is {program:?}: [signal] is its nominal fixed-time plan (each \
+                 phase its `duration`); `roadsight import-sumo` replays what the controller \
+                 did.\n"
+            )),
+            _ => {}
         }
         out.push_str("# SUMO lane → lane ID:");
         for (k, v) in &self.lane_ids {
@@ -214,7 +218,7 @@ struct Link {
 /// SUMO's default lane width.
 const DEFAULT_WIDTH_M: f64 = 3.2;
 
-/// Imports the traffic-light junction `junction_id` from the text of a `.net.xml`; `file`
+/// Imports the junction `junction_id` from the text of a `.net.xml`; `file`
 /// names it in errors. (`scenario::import_sumo_junction` reads the file.)
 pub fn import_junction(
     text: &str,
@@ -356,13 +360,10 @@ pub fn import_junction(
         .filter(|n| n.has_tag_name("junction"))
         .find(|n| n.attribute("id") == Some(junction_id))
         .ok_or_else(|| invalid(jel.clone(), "no such junction".into()))?;
-    let jtype = junction.attribute("type").unwrap_or_default();
-    if !jtype.starts_with("traffic_light") {
-        return Err(invalid(
-            jel,
-            format!("not a traffic light (type {jtype:?})"),
-        ));
-    }
+    let signalised = junction
+        .attribute("type")
+        .unwrap_or_default()
+        .starts_with("traffic_light");
     let jx = num(&jel, "x", junction.attribute("x").unwrap_or_default())?;
     let jy = num(&jel, "y", junction.attribute("y").unwrap_or_default())?;
     let int_lanes: Vec<&str> = junction
@@ -438,39 +439,12 @@ pub fn import_junction(
             "no vehicle connections lead through it".into(),
         ));
     }
-    let tl = vehicle_links
-        .iter()
-        .find_map(|c| c.tl.clone())
-        .ok_or_else(|| {
-            invalid(
-                jel.clone(),
-                "no connection is controlled by a traffic light".into(),
-            )
-        })?;
-
-    // Signal groups: link indices with identical state sequences.
-    let tel = format!("tlLogic {tl:?}");
-    let logic = net
-        .children()
-        .filter(|n| n.has_tag_name("tlLogic"))
-        .find(|n| n.attribute("id") == Some(tl.as_str()))
-        .ok_or_else(|| invalid(tel.clone(), "no such traffic light program".into()))?;
-    let program_type = logic.attribute("type").unwrap_or("static").to_string();
-    let mut phases: Vec<(f64, Vec<char>)> = Vec::new();
-    for p in logic.children().filter(|n| n.has_tag_name("phase")) {
-        let d = num(
-            &tel,
-            "duration",
-            p.attribute("duration").unwrap_or_default(),
-        )?;
-        phases.push((
-            d,
-            p.attribute("state").unwrap_or_default().chars().collect(),
-        ));
-    }
-    if phases.is_empty() {
-        return Err(invalid(tel, "has no phases".into()));
-    }
+    // A traffic-light junction none of whose links has a light (netconvert's
+    // `--tls.unset` keeps the type) is unsignalised too.
+    let tl = signalised
+        .then(|| vehicle_links.iter().find_map(|c| c.tl.clone()))
+        .flatten();
+    let controlled = |c: &Link| c.tl.is_some() && c.tl == tl;
     let crossing_lanes: Vec<&str> = int_lanes
         .iter()
         .copied()
@@ -484,75 +458,28 @@ pub fn import_junction(
     let crossing_link = |crossing_edge: &str| {
         links
             .iter()
-            .find(|c| c.to == crossing_edge && c.tl.as_deref() == Some(tl.as_str()))
+            .find(|c| c.to == crossing_edge && controlled(c))
             .and_then(|c| c.link_index)
     };
-    let mut used: Vec<u32> = vehicle_links
-        .iter()
-        .filter(|c| c.tl.as_deref() == Some(tl.as_str()))
-        .filter_map(|c| c.link_index)
-        .chain(crossing_lanes.iter().filter_map(|l| {
-            let (e, _) = lanes_by_id.get(*l)?;
-            crossing_link(e)
-        }))
-        .collect();
-    used.sort_unstable();
-    used.dedup();
-    let mut signal_groups = BTreeMap::new();
-    let mut columns: Vec<Vec<char>> = Vec::new();
-    for &k in &used {
-        let col: Vec<char> = phases
-            .iter()
-            .map(|(_, s)| s.get(k as usize).copied())
-            .collect::<Option<_>>()
-            .ok_or_else(|| {
-                invalid(
-                    tel.clone(),
-                    format!("link index {k} is beyond its state strings"),
-                )
-            })?;
-        // Off all cycle (`O`, or `o` blinking: give way as without a signal): not signalled.
-        if col.iter().all(|c| matches!(c, 'o' | 'O')) {
-            continue;
+    let signals = match &tl {
+        None => Signals::default(),
+        Some(tl) => {
+            let used = vehicle_links
+                .iter()
+                .filter(|c| controlled(c))
+                .filter_map(|c| c.link_index)
+                .chain(crossing_lanes.iter().filter_map(|l| {
+                    let (e, _) = lanes_by_id.get(*l)?;
+                    crossing_link(e)
+                }));
+            signals_of(net, tl, used).map_err(|(element, reason)| invalid(element, reason))?
         }
-        let g = match columns.iter().position(|c| *c == col) {
-            Some(i) => i,
-            None => {
-                columns.push(col);
-                columns.len() - 1
-            }
-        };
-        if g >= 254 {
-            return Err(invalid(tel, "more than 254 signal groups".into()));
-        }
-        signal_groups.insert(k, g as u8 + 1);
-    }
+    };
     let group_of = |c: &Link| {
-        (c.tl.as_deref() == Some(tl.as_str()))
+        controlled(c)
             .then_some(c.link_index)
             .flatten()
-            .and_then(|k| signal_groups.get(&k).copied())
-    };
-    let offset_s = logic
-        .attribute("offset")
-        .map(|v| num(&format!("tlLogic {tl:?}"), "offset", v))
-        .transpose()?
-        .unwrap_or(0.0);
-    let (signal, signal_missing) = match fixed_time_plan(&phases, &columns, offset_s) {
-        Ok(plan) => (Some(plan), None),
-        Err((None, why)) => (None, Some(format!("tlLogic {tl:?} {why}"))),
-        Err((Some(group), why)) => {
-            let links: Vec<String> = signal_groups
-                .iter()
-                .filter(|(_, g)| **g == group)
-                .map(|(k, _)| k.to_string())
-                .collect();
-            let why = format!(
-                "signal group {group} (link indices {}) of tlLogic {tl:?} {why}",
-                links.join(", ")
-            );
-            (None, Some(why))
-        }
+            .and_then(|k| signals.groups.get(&k).copied())
     };
 
     // Approaches.
@@ -747,7 +674,7 @@ pub fn import_junction(
             polygon: None,
             centreline: Some(simplify(line.points(), 31)),
             width_m: Some(l.width_m),
-            signal_group: crossing_link(edge_id).and_then(|k| signal_groups.get(&k).copied()),
+            signal_group: crossing_link(edge_id).and_then(|k| signals.groups.get(&k).copied()),
         });
     }
 
@@ -759,14 +686,114 @@ pub fn import_junction(
             crosswalks,
             buildings: vec![],
         },
-        signal,
-        signal_missing,
+        signal: signals.plan,
+        signal_missing: signals.missing,
         anchor,
         lane_ids,
-        signal_groups,
+        signal_groups: signals.groups,
         tls_id: tl,
-        program_type,
+        program_type: signals.program_type,
         net_to_site,
+    })
+}
+
+/// What a junction's traffic light gives the map: signal groups and, when the program can
+/// be written as one, their fixed-time plan. Empty at an unsignalised junction.
+#[derive(Debug, Default)]
+struct Signals {
+    /// `tlLogic` link index → signal group.
+    groups: BTreeMap<u32, u8>,
+    plan: Option<SignalPlan>,
+    missing: Option<String>,
+    program_type: Option<String>,
+}
+
+/// The signal groups of traffic light `tl` over the link indices `used` (link indices with
+/// identical state sequences are one group) and their plan. Errors are (element, reason).
+fn signals_of<'a>(
+    net: roxmltree::Node<'a, 'a>,
+    tl: &str,
+    used: impl Iterator<Item = u32>,
+) -> Result<Signals, (String, String)> {
+    let tel = format!("tlLogic {tl:?}");
+    let invalid = |reason: String| (tel.clone(), reason);
+    let num = |attr: &str, v: &str| {
+        v.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| invalid(format!("{attr}={v:?} is not a finite number")))
+    };
+    let logic = net
+        .children()
+        .filter(|n| n.has_tag_name("tlLogic"))
+        .find(|n| n.attribute("id") == Some(tl))
+        .ok_or_else(|| invalid("no such traffic light program".into()))?;
+    let program_type = logic.attribute("type").unwrap_or("static").to_string();
+    let mut phases: Vec<(f64, Vec<char>)> = Vec::new();
+    for p in logic.children().filter(|n| n.has_tag_name("phase")) {
+        let d = num("duration", p.attribute("duration").unwrap_or_default())?;
+        phases.push((
+            d,
+            p.attribute("state").unwrap_or_default().chars().collect(),
+        ));
+    }
+    if phases.is_empty() {
+        return Err(invalid("has no phases".into()));
+    }
+    let mut used: Vec<u32> = used.collect();
+    used.sort_unstable();
+    used.dedup();
+    let mut groups = BTreeMap::new();
+    let mut columns: Vec<Vec<char>> = Vec::new();
+    for &k in &used {
+        let col: Vec<char> = phases
+            .iter()
+            .map(|(_, s)| s.get(k as usize).copied())
+            .collect::<Option<_>>()
+            .ok_or_else(|| invalid(format!("link index {k} is beyond its state strings")))?;
+        // Off all cycle (`O`, or `o` blinking: give way as without a signal): not signalled.
+        if col.iter().all(|c| matches!(c, 'o' | 'O')) {
+            continue;
+        }
+        let g = match columns.iter().position(|c| *c == col) {
+            Some(i) => i,
+            None => {
+                columns.push(col);
+                columns.len() - 1
+            }
+        };
+        if g >= 254 {
+            return Err(invalid("more than 254 signal groups".into()));
+        }
+        groups.insert(k, g as u8 + 1);
+    }
+    let offset_s = logic
+        .attribute("offset")
+        .map(|v| num("offset", v))
+        .transpose()?
+        .unwrap_or(0.0);
+    let (plan, missing) = match fixed_time_plan(&phases, &columns, offset_s) {
+        Ok(plan) => (Some(plan), None),
+        Err((None, why)) => (None, Some(format!("{tel} {why}"))),
+        Err((Some(group), why)) => {
+            let links: Vec<String> = groups
+                .iter()
+                .filter(|(_, g)| **g == group)
+                .map(|(k, _)| k.to_string())
+                .collect();
+            let why = format!(
+                "signal group {group} (link indices {}) of {tel} {why}",
+                links.join(", ")
+            );
+            (None, Some(why))
+        }
+    };
+    Ok(Signals {
+        groups,
+        plan,
+        missing,
+        program_type: Some(program_type),
     })
 }
 

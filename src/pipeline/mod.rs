@@ -212,10 +212,13 @@ pub struct PipelineConfig {
 
 impl PipelineConfig {
     /// Takes the signal state from the controller's live feed instead of the plan.
+    /// A site without a signal plan has no feed to take.
     pub fn with_signal_feed(mut self, s: &Scenario) -> Self {
-        let groups = s.signal.groups.iter().map(|g| g.id).collect();
-        let timeout = s.signal.feed_timeout_s.unwrap_or(2.0);
-        self.signal = SignalController::Feed(crate::signal::SignalFeed::new(groups, timeout));
+        if let Some(p) = &s.signal {
+            let groups = p.groups.iter().map(|g| g.id).collect();
+            let timeout = p.feed_timeout_s.unwrap_or(2.0);
+            self.signal = SignalController::Feed(crate::signal::SignalFeed::new(groups, timeout));
+        }
         self
     }
 }
@@ -243,11 +246,12 @@ impl PipelineConfig {
                 frame: crate::geo::SiteFrame::new(s.site.anchor),
             },
             map: SiteMap {
-                walk_phases_fixed: s.signal.kind == crate::scenario::SignalKind::FixedTime
-                    && s.signal.listen.is_none(),
+                walk_phases_fixed: s.signal.as_ref().is_some_and(|p| {
+                    p.kind == crate::scenario::SignalKind::FixedTime && p.listen.is_none()
+                }),
                 ..SiteMap::from_spec(&s.map)
             },
-            signal: SignalController::from_plan(&s.signal, epoch),
+            signal: SignalController::from_plan(s.signal.as_ref(), epoch),
             rates: s.messages.clone(),
             tracker: TrackerConfig::default(),
             reorder_window_s: 0.0,
@@ -350,9 +354,14 @@ impl Pipeline {
                 0
             }
         };
+        let unsignalised = matches!(cfg.signal, SignalController::None);
         let periods_us = [
             period(cfg.rates.rsm_hz),
-            period(cfg.rates.spat_hz),
+            if unsignalised {
+                0
+            } else {
+                period(cfg.rates.spat_hz)
+            },
             period(cfg.rates.map_hz),
             period(cfg.rates.mapem_hz),
         ];
@@ -940,7 +949,7 @@ impl Pipeline {
                     });
                 }
                 // Without a valid controller state SPAT stops: a stale one would mislead.
-                if mode == ControllerMode::Unknown {
+                if matches!(mode, ControllerMode::Unknown | ControllerMode::Unsignalised) {
                     return;
                 }
                 let m = compose::spat(&self.cfg.site, &self.signal_buf, mode, now, self.msg_cnt[k]);

@@ -43,7 +43,10 @@ pub struct Scenario {
     #[serde(default)]
     pub output: Output,
     pub map: MapSpec,
-    pub signal: SignalPlan,
+    /// The signal plan; none at an unsignalised site (a priority junction or a road
+    /// segment), which then sends no SPAT and has no red-light or GLOSA hazards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<SignalPlan>,
     #[serde(default)]
     pub sensors: Vec<SensorSpec>,
     #[serde(default)]
@@ -994,8 +997,9 @@ impl Scenario {
         if self.map.lanes.is_empty() {
             return Err(("map.lanes".into(), "a map needs at least one lane".into()));
         }
-        let group_exists = |key: String, g: Option<u8>| match g {
-            Some(g) if !self.signal.groups.iter().any(|sg| sg.id == g) => {
+        let group_exists = |key: String, g: Option<u8>| match (g, &self.signal) {
+            (Some(g), None) => Err((key, format!("signal group {g}, but there is no [signal]"))),
+            (Some(g), Some(p)) if !p.groups.iter().any(|sg| sg.id == g) => {
                 Err((key, format!("no signal group {g} in signal.groups")))
             }
             _ => Ok(()),
@@ -1131,7 +1135,9 @@ impl Scenario {
     }
 
     fn check_signal(&self) -> Result<(), (String, String)> {
-        let p = &self.signal;
+        let Some(p) = &self.signal else {
+            return Ok(());
+        };
         positive("signal.cycle_s", p.cycle_s)?;
         finite("signal.offset_s", p.offset_s)?;
         if p.groups.is_empty() || p.groups.len() > 16 {

@@ -119,7 +119,7 @@ impl LiveInputs {
                 ));
             }
         }
-        if let Some(addr) = s.signal.listen {
+        if let Some(addr) = s.signal.as_ref().and_then(|p| p.listen) {
             sockets.push((
                 Source::SignalController,
                 bind(addr, "signal feed", "controller")?,

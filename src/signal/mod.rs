@@ -101,6 +101,8 @@ pub enum ControllerMode {
     Off,
     /// No valid state: the feed is silent or has not started. SPAT stops.
     Unknown,
+    /// No signal at this site (a priority junction or a road segment): there is no SPAT.
+    Unsignalised,
 }
 
 /// Where the signal state comes from.
@@ -109,14 +111,19 @@ pub enum SignalController {
     Fixed(FixedTimeController),
     Actuated(ActuatedController),
     Feed(SignalFeed),
+    /// An unsignalised site: no groups, no SPAT.
+    None,
 }
 
 impl SignalController {
-    /// The controller a plan describes, its time zero at `epoch`.
-    pub fn from_plan(plan: &SignalPlan, epoch: Timestamp) -> Self {
-        match plan.kind {
-            SignalKind::FixedTime => Self::Fixed(FixedTimeController::new(plan.clone(), epoch)),
-            SignalKind::Actuated => Self::Actuated(ActuatedController::new(plan, epoch)),
+    /// The controller a plan describes, its time zero at `epoch`; none without a plan.
+    pub fn from_plan(plan: Option<&SignalPlan>, epoch: Timestamp) -> Self {
+        match plan {
+            None => Self::None,
+            Some(p) if p.kind == SignalKind::FixedTime => {
+                Self::Fixed(FixedTimeController::new(p.clone(), epoch))
+            }
+            Some(p) => Self::Actuated(ActuatedController::new(p, epoch)),
         }
     }
 
@@ -133,6 +140,10 @@ impl SignalController {
                 ControllerMode::Actuated
             }
             Self::Feed(f) => f.states_at(t, out),
+            Self::None => {
+                out.clear();
+                ControllerMode::Unsignalised
+            }
         }
     }
 }

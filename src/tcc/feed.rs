@@ -397,6 +397,10 @@ impl Feed {
     fn spat(&mut self, now: Timestamp, pipeline: &Pipeline) {
         let mut buf = std::mem::take(&mut self.signal_buf);
         let mode = pipeline.signal_state(now, &mut buf);
+        if mode == ControllerMode::Unsignalised {
+            self.signal_buf = buf;
+            return;
+        }
         let groups = buf
             .iter()
             .map(|g| Group {

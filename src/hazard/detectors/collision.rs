@@ -346,7 +346,7 @@ mod tests {
     fn broad_phase_finds_what_brute_force_finds() {
         let s = Scenario::default_scenario().expect("the bundled scenario");
         let map = SiteMap::from_spec(&s.map);
-        let signal = SignalController::from_plan(&s.signal, s.start());
+        let signal = SignalController::from_plan(s.signal.as_ref(), s.start());
         let cfg = HazardConfig::default();
         let names = vec!["cam".to_string()];
         let mut signals: Vec<GroupState> = Vec::new();

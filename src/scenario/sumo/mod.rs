@@ -16,7 +16,7 @@ pub mod xml;
 
 use crate::geo::{Enu, GeoPoint};
 use crate::map::sumo::{ImportOptions as MapOptions, ImportedMap, SumoError};
-use crate::scenario::{Output, Rates, Run, Scenario, ScenarioError, Site};
+use crate::scenario::{Output, Rates, Run, Scenario, ScenarioError, SignalPlan, Site};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -235,11 +235,11 @@ impl Drop for Scratch {
 }
 
 /// Runs SUMO headless on `cfg` up to `end_s`, recording FCD and the states of traffic light
-/// `tls_id` into `dir`.
+/// `tls_id` (if the junction has one) into `dir`.
 pub fn run_sumo(
     binary: &Path,
     cfg: &SumoConfig,
-    tls_id: &str,
+    tls_id: Option<&str>,
     end_s: Option<f64>,
     dir: &Path,
 ) -> Result<SumoOutputs, ImportError> {
@@ -254,33 +254,37 @@ pub fn run_sumo(
             .replace('"', "&quot;")
             .replace('<', "&lt;")
     };
-    std::fs::write(
-        &add,
-        format!(
-            "<additional>\n  <timedEvent type=\"SaveTLSStates\" source=\"{}\" dest=\"{}\"/>\n</additional>\n",
-            esc(tls_id),
-            esc(&out.tls.display().to_string())
-        ),
-    )
-    .map_err(|source| ImportError::Io {
-        file: add.clone(),
-        source,
-    })?;
     // On the command line, --additional-files replaces the configuration's list: keep it.
     let mut adds: Vec<String> = cfg
         .additional
         .iter()
         .map(|p| abs(p).display().to_string())
         .collect();
-    adds.push(add.display().to_string());
+    if let Some(tls_id) = tls_id {
+        std::fs::write(
+            &add,
+            format!(
+                "<additional>\n  <timedEvent type=\"SaveTLSStates\" source=\"{}\" dest=\"{}\"/>\n</additional>\n",
+                esc(tls_id),
+                esc(&out.tls.display().to_string())
+            ),
+        )
+        .map_err(|source| ImportError::Io {
+            file: add.clone(),
+            source,
+        })?;
+        adds.push(add.display().to_string());
+    }
     let mut cmd = Command::new(binary);
     cmd.arg("-c")
         .arg(abs(&cfg.path))
         .arg("--fcd-output")
         .arg(&out.fcd)
-        .arg("--additional-files")
-        .arg(adds.join(","))
         .args(["--no-step-log", "true", "--duration-log.disable", "true"]);
+    // SUMO refuses an empty list.
+    if !adds.is_empty() {
+        cmd.arg("--additional-files").arg(adds.join(","));
+    }
     if let Some(e) = end_s {
         cmd.arg("--end").arg(format!("{e}"));
     }
@@ -319,7 +323,7 @@ pub fn import(opts: &ImportOptions) -> Result<Imported, ImportError> {
     let outputs = run_sumo(
         &binary,
         &cfg,
-        &map.tls_id,
+        map.tls_id.as_deref(),
         opts.end_s.or(cfg.end_s),
         &scratch.0,
     )?;
@@ -346,17 +350,6 @@ pub fn build(
     outputs: &SumoOutputs,
     opts: &ImportOptions,
 ) -> Result<Imported, ImportError> {
-    let open = |p: &Path| {
-        xml::open(p).map_err(|source| ImportError::Io {
-            file: p.to_path_buf(),
-            source,
-        })
-    };
-    let fault = |p: &Path, f: xml::XmlFault| ImportError::Output {
-        file: p.to_path_buf(),
-        line: f.line,
-        reason: f.reason,
-    };
     let mut types = fcd::builtin_types();
     for p in cfg.routes.iter().chain(&cfg.additional) {
         fcd::read_types(open(p)?, &mut types).map_err(|f| fault(p, f))?;
@@ -415,27 +408,12 @@ pub fn build(
         });
     }
 
-    let tls_file = open(&outputs.tls)?;
-    let states = tls::read_states(tls_file, &map.tls_id).map_err(|f| fault(&outputs.tls, f))?;
-    // The state in force at the begin, and every change up to the end.
-    let first = states
-        .partition_point(|(t, _)| *t <= begin_s)
-        .saturating_sub(1);
-    let states: Vec<(f64, String)> = states[first..]
-        .iter()
-        .filter(|(t, _)| *t <= begin_s + duration_s)
-        .cloned()
-        .collect();
-    let mut signal =
-        tls::actuated_plan(&states, &map.signal_groups, begin_s).map_err(|reason| {
-            ImportError::Junction {
-                junction: opts.junction.clone(),
-                reason: format!("traffic light {:?}: {reason}", map.tls_id),
-            }
-        })?;
-    if let Some(program) = &map.signal {
-        tls::hold_steady(&mut signal, program);
-    }
+    let signal = match &map.tls_id {
+        Some(tls_id) => Some(recorded_plan(
+            map, tls_id, outputs, opts, begin_s, duration_s,
+        )?),
+        None => None,
+    };
 
     let sensors = layout::default_sensors(&map.map);
     let rsu = sensors.first().map_or(Enu::default(), |s| s.position);
@@ -521,7 +499,7 @@ fn to_toml(
         name(&cfg.path),
         name(&cfg.net),
         map.junction_id,
-        map.tls_id,
+        map.tls_id.as_deref().unwrap_or("none"),
         begin_s + duration_s
     ));
     h.push_str("# Road users:");
@@ -542,4 +520,53 @@ fn to_toml(
     }
     h.push_str("\n\n");
     Ok(h + &body)
+}
+
+/// The plan of what traffic light `tls_id` did from `begin_s` for `duration_s`, as SUMO
+/// recorded it.
+fn recorded_plan(
+    map: &ImportedMap,
+    tls_id: &str,
+    outputs: &SumoOutputs,
+    opts: &ImportOptions,
+    begin_s: f64,
+    duration_s: f64,
+) -> Result<SignalPlan, ImportError> {
+    let tls_file = open(&outputs.tls)?;
+    let states = tls::read_states(tls_file, tls_id).map_err(|f| fault(&outputs.tls, f))?;
+    // The state in force at the begin, and every change up to the end.
+    let first = states
+        .partition_point(|(t, _)| *t <= begin_s)
+        .saturating_sub(1);
+    let states: Vec<(f64, String)> = states[first..]
+        .iter()
+        .filter(|(t, _)| *t <= begin_s + duration_s)
+        .cloned()
+        .collect();
+    let mut signal =
+        tls::actuated_plan(&states, &map.signal_groups, begin_s).map_err(|reason| {
+            ImportError::Junction {
+                junction: opts.junction.clone(),
+                reason: format!("traffic light {:?}: {reason}", tls_id),
+            }
+        })?;
+    if let Some(program) = &map.signal {
+        tls::hold_steady(&mut signal, program);
+    }
+    Ok(signal)
+}
+
+fn open(p: &Path) -> Result<impl std::io::BufRead, ImportError> {
+    xml::open(p).map_err(|source| ImportError::Io {
+        file: p.to_path_buf(),
+        source,
+    })
+}
+
+fn fault(p: &Path, f: xml::XmlFault) -> ImportError {
+    ImportError::Output {
+        file: p.to_path_buf(),
+        line: f.line,
+        reason: f.reason,
+    }
 }

@@ -263,15 +263,16 @@ mod tests {
         assert_eq!(g3.steady_light(cycle_s), Some(Light::Red));
         // And the plan loads: an actuated plan may hold lights that never change.
         let mut s = crate::scenario::Scenario::default_scenario().expect("default");
-        for (g, spec) in p.groups.iter().zip(&s.signal.groups) {
+        let default = s.signal.take().expect("the default site is signalised");
+        for (g, spec) in p.groups.iter().zip(&default.groups) {
             assert_eq!(g.id, spec.id);
         }
-        p.groups.push(s.signal.groups[3].clone());
+        p.groups.push(default.groups[3].clone());
         p.groups[3].timeline = vec![LightChange {
             t_s: 0.0,
             light: Light::Red,
         }];
-        s.signal = p;
+        s.signal = Some(p);
         let text = toml::to_string(&s).expect("toml");
         crate::scenario::Scenario::parse(&text, std::path::Path::new("x.toml"))
             .expect("an actuated plan with steady groups");

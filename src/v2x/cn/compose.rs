@@ -147,7 +147,7 @@ pub fn spat(
                 ControllerMode::Flashing => status::FAILURE_FLASH,
                 ControllerMode::Failure => status::FAILURE_MODE,
                 ControllerMode::Off => status::OFF,
-                ControllerMode::Unknown => status::NO_VALID_SPAT,
+                ControllerMode::Unknown | ControllerMode::Unsignalised => status::NO_VALID_SPAT,
             },
             time: Some(CnTime::at(now)),
             phases,
@@ -483,10 +483,13 @@ mod tests {
         };
         let fixed = bits(&s);
         assert!(!fixed.is_empty() && fixed.iter().all(|b| *b == super::CROSSWALK_FIXED_CYCLE));
-        s.signal.kind = SignalKind::Actuated;
+        fn plan(s: &mut Scenario) -> &mut crate::scenario::SignalPlan {
+            s.signal.as_mut().expect("a signalised site")
+        }
+        plan(&mut s).kind = SignalKind::Actuated;
         assert!(bits(&s).iter().all(|b| *b == 0));
-        s.signal.kind = SignalKind::FixedTime;
-        s.signal.listen = Some("127.0.0.1:9".parse().expect("address"));
+        plan(&mut s).kind = SignalKind::FixedTime;
+        plan(&mut s).listen = Some("127.0.0.1:9".parse().expect("address"));
         assert!(bits(&s).iter().all(|b| *b == 0));
     }
 }
