@@ -345,7 +345,7 @@ fn an_unsignalised_junction_imports_and_replays_without_spat() {
     let s = &imp.scenario;
     assert!(s.signal.is_none());
     assert!(
-        imp.toml.contains("(traffic light \"none\")"),
+        imp.toml.contains("(no traffic light)"),
         "{}",
         &imp.toml[..400]
     );

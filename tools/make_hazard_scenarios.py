@@ -248,6 +248,12 @@ def cruise(v, length):
 
 # ---- the scenarios ----------------------------------------------------------------------
 
+# North-west corner, clear of the radar pole at (-18, 18): hides a car on the west approach's
+# outer lane and one on the north's from each other while 15.75/d_A + 14.25/d_B < 1 (d:
+# distance to the crossing point), i.e. until ~30 m.
+NW_BUILDING = ("corner block", [(-50.0, 9.0), (-21.0, 9.0), (-21.0, 50.0), (-50.0, 50.0)], 12.0)
+
+
 def blos_crossing():
     # West approach (k=1) outer lane eastbound at y=-5.25 (group 3: red until 36 s); north
     # approach (k=0) outer lane southbound at x=-5.25 (group 1: green 0–20 s).
@@ -257,9 +263,6 @@ def blos_crossing():
     b = User("car-on-green", "car", b_path, cruise(12.0, plen(b_path)), arrive=17.3, at_s=sb)
     t, ta, tb, _ = conflict_time(a, b)
     line = a.time_at(TO_STOP)
-    # North-west corner, clear of the radar pole at (-18, 18): hides A and B from each other
-    # while 15.75/d_A + 14.25/d_B < 1 (d: distance to the crossing point), i.e. until ~30 m.
-    building = ("corner block", [(-50.0, 9.0), (-21.0, 9.0), (-21.0, 50.0), (-50.0, 50.0)], 12.0)
     return scenario(
         "Hazard: beyond line of sight, a red-light runner crossing a car on green behind a building.",
         30.0, [a, b],
@@ -268,7 +271,7 @@ def blos_crossing():
                   "a 12 m building on the north-west corner hides them from each other until ~30 m out"),
          conflict("red_light_violation", [a], line,
                   "13 m/s on red (group 3), no braking: crosses the stop line on red")],
-        buildings=[building], seed=101)
+        buildings=[NW_BUILDING], seed=101)
 
 
 def left_turn():
@@ -405,14 +408,13 @@ def unsignalised_crossing():
     a = User("car-from-west", "car", a_path, cruise(12.5, plen(a_path)), arrive=14.0, at_s=sa)
     b = User("car-from-north", "car", b_path, cruise(11.0, plen(b_path)), arrive=14.4, at_s=sb)
     t, ta, tb, _ = conflict_time(a, b)
-    building = ("corner block", [(-50.0, 9.0), (-21.0, 9.0), (-21.0, 50.0), (-50.0, 50.0)], 12.0)
     return unsignalised(scenario(
         "Hazard: beyond line of sight at an unsignalised junction, two cars crossing behind a building.",
         25.0, [a, b],
         [conflict("intersection_collision", [a, b], t,
                   f"crossing paths at ({x[0]:.2f}, {x[1]:.2f}), {a.id} at {ta:.2f} s, {b.id} at {tb:.2f} s; "
                   "no signal, and a 12 m building on the north-west corner hides them from each other")],
-        buildings=[building], seed=109))
+        buildings=[NW_BUILDING], seed=109))
 
 
 def min_crossing_gap(users, duration):

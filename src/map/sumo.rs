@@ -1,9 +1,9 @@
 //! Import of one junction from a SUMO network (`.net.xml`) as a map spec: the ingress and
 //! egress lanes around it, the connections between them with manoeuvre and signal group (a
 //! junction that is not a `traffic_light*` one, or none of whose links has a light, is
-//! unsignalised: no groups, no plan), the crosswalks, speed limits and the site anchor. Like the rest of the map
-//! it does no I/O: [`import_junction`] takes the text, `scenario::import_sumo_junction`
-//! reads the file.
+//! unsignalised: no groups, no plan), the crosswalks, speed limits and the site anchor.
+//! Like the rest of the map it does no I/O: [`import_junction`] takes the text,
+//! `scenario::import_sumo_junction` reads the file.
 //!
 //! Conventions:
 //! - **Site frame.** The junction's `x`, `y` is the site origin. If the network is
@@ -218,8 +218,8 @@ struct Link {
 /// SUMO's default lane width.
 const DEFAULT_WIDTH_M: f64 = 3.2;
 
-/// Imports the junction `junction_id` from the text of a `.net.xml`; `file`
-/// names it in errors. (`scenario::import_sumo_junction` reads the file.)
+/// Imports the junction `junction_id` from the text of a `.net.xml`; `file` names it in
+/// errors. (`scenario::import_sumo_junction` reads the file.)
 pub fn import_junction(
     text: &str,
     file: &Path,

@@ -492,14 +492,17 @@ fn to_toml(
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default()
     };
+    let light = match &map.tls_id {
+        Some(tl) => format!("traffic light {tl:?}"),
+        None => "no traffic light".to_string(),
+    };
     let mut h = String::new();
     h.push_str(&format!(
         "# Imported by `roadsight import-sumo` from {} (network {}), junction {:?} \
-         (traffic light {:?}),\n# simulation time {begin_s} s to {} s.\n",
+         ({light}),\n# simulation time {begin_s} s to {} s.\n",
         name(&cfg.path),
         name(&cfg.net),
         map.junction_id,
-        map.tls_id.as_deref().unwrap_or("none"),
         begin_s + duration_s
     ));
     h.push_str("# Road users:");
@@ -547,7 +550,7 @@ fn recorded_plan(
         tls::actuated_plan(&states, &map.signal_groups, begin_s).map_err(|reason| {
             ImportError::Junction {
                 junction: opts.junction.clone(),
-                reason: format!("traffic light {:?}: {reason}", tls_id),
+                reason: format!("traffic light {tls_id:?}: {reason}"),
             }
         })?;
     if let Some(program) = &map.signal {
