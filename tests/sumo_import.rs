@@ -73,8 +73,9 @@ fn site_of(m: &ImportedMap) -> SiteIdentity {
 }
 
 /// Encodes the MAP of an imported junction, has asn1tools decode it and returns its
-/// (lane count, connection count) as asn1tools sees them.
-fn map_through_asn1tools(m: &ImportedMap) -> (usize, usize) {
+/// (lane count, connection count) as asn1tools sees them, and whether each connection
+/// (from lane, to lane) is marked `yieldAllwaysRequired`.
+fn map_through_asn1tools(m: &ImportedMap) -> ((usize, usize), Vec<(u8, u8, bool)>) {
     let site = site_of(m);
     let map = compose::map(
         &site,
@@ -108,12 +109,22 @@ fn map_through_asn1tools(m: &ImportedMap) -> (usize, usize) {
         .iter()
         .flat_map(|l| l["lanes"].as_array().cloned().unwrap_or_default())
         .collect();
-    let connections = lanes
-        .iter()
-        .flat_map(|l| l["connectsTo"].as_array().cloned().unwrap_or_default())
-        .filter(|c| c.get("connectingLane").is_some())
-        .count();
-    (lanes.len(), connections)
+    let mut yields = Vec::new();
+    for l in &lanes {
+        for c in l["connectsTo"].as_array().into_iter().flatten() {
+            let Some(to) = c.get("connectingLane") else {
+                continue;
+            };
+            // A 12-bit BIT STRING, bit 0 first: bit 8 is yieldAllwaysRequired.
+            let bits = to["maneuver"]
+                .as_str()
+                .and_then(|h| u16::from_str_radix(h, 16).ok())
+                .expect("a maneuver");
+            let lane = |v: &Value| v.as_u64().and_then(|x| u8::try_from(x).ok()).expect("lane");
+            yields.push((lane(&l["laneID"]), lane(&to["lane"]), bits & (1 << 7) != 0));
+        }
+    }
+    ((lanes.len(), yields.len()), yields)
 }
 
 /// The numbers of lanes and connections the MAP must carry: ingress lanes and crosswalks,
@@ -150,12 +161,19 @@ fn mapem_through_asn1tools(m: &ImportedMap) -> (usize, usize) {
 fn check_imported(m: &ImportedMap) {
     assert!(!m.map.lanes.is_empty() && !m.map.connections.is_empty());
     loads_as_scenario(m);
-    assert_eq!(
-        map_through_asn1tools(m),
-        expected_counts(m),
-        "{}",
-        m.junction_id
-    );
+    let (counts, yields) = map_through_asn1tools(m);
+    assert_eq!(counts, expected_counts(m), "{}", m.junction_id);
+    // Unsignalised, a movement that gives way (or stops) says so; one with the way does not.
+    for c in &m.map.connections {
+        let want = c.signal_group.is_none() && !c.right_of_way.is_priority();
+        assert!(
+            yields.contains(&(c.from, c.to, want)),
+            "{}: connection {} → {} yields {want}: {yields:?}",
+            m.junction_id,
+            c.from,
+            c.to
+        );
+    }
     // MAPEM has every lane (egress too) and crosswalk, every connection and each signalised
     // crosswalk's connection to itself.
     let signalised = m
@@ -708,12 +726,13 @@ fn greens_per_cycle_follow_the_program(m: &ImportedMap) {
 
 /// The unsignalised junctions (priority, right before left, all-way stop, …) of every network
 /// shipped with SUMO import as sites without a signal: no groups, no plan, no phase in MAP,
-/// and they load as a scenario without `[signal]`. The first goes through asn1tools as MAP
-/// and MAPEM.
+/// and they load as a scenario without `[signal]`; a minor road's movements give way. The
+/// first with one goes through asn1tools as MAP and MAPEM.
 #[test]
 fn unsignalised_junctions_shipped_with_sumo_import_without_signals() {
     let Some(home) = sumo_home() else { return };
-    let (mut junctions, mut kinds, mut checked) = (0, std::collections::BTreeSet::new(), 0);
+    let (mut junctions, mut kinds, mut checked, mut give_way) =
+        (0, std::collections::BTreeSet::new(), 0, 0);
     for net in networks_under(&home) {
         let text = roadsight::scenario::sumo::xml::read_to_string(&net).expect("read");
         let Ok(doc) = roxmltree::Document::parse(&text) else {
@@ -737,7 +756,7 @@ fn unsignalised_junctions_shipped_with_sumo_import_without_signals() {
             })
             .take(3)
             .collect();
-        for (k, (id, kind)) in ids.into_iter().enumerate() {
+        for (id, kind) in ids {
             let m = match roadsight::map::sumo::import_junction(
                 &text,
                 &net,
@@ -777,16 +796,28 @@ fn unsignalised_junctions_shipped_with_sumo_import_without_signals() {
             );
             let s = loads_as_scenario(&m);
             assert!(s.signal.is_none(), "{at}");
-            if k == 0 && checked < 1 {
+            // SUMO's minor links (`m`) give way, stop signs (`s`, `=`) stop.
+            let yields = m
+                .map
+                .connections
+                .iter()
+                .any(|c| !c.right_of_way.is_priority());
+            if yields && checked < 1 {
                 check_imported(&m);
                 checked += 1;
             }
             junctions += 1;
+            give_way += usize::from(yields);
             kinds.insert(kind.to_string());
         }
     }
-    // eclipse-sumo 1.28: 50 junctions (priority, right_before_left, rail_signal).
+    // eclipse-sumo 1.28: 50 junctions (priority, right_before_left, rail_signal), 10 of
+    // them with a movement that gives way.
     assert!(junctions >= 45 && kinds.len() >= 3, "{junctions} {kinds:?}");
+    assert!(
+        give_way >= 8 && checked == 1,
+        "{give_way} of {junctions} junctions with a minor movement"
+    );
 }
 
 #[test]

@@ -751,6 +751,7 @@ fn map_with_movement_groups() -> SiteMap {
             to,
             maneuver,
             signal_group: Some(group),
+            right_of_way: Default::default(),
             connector,
         };
     m.connections = vec![

@@ -77,6 +77,7 @@ pub struct Connection {
     pub to: u8,
     pub maneuver: Maneuver,
     pub signal_group: Option<u8>,
+    pub right_of_way: crate::scenario::RightOfWay,
     /// The path across the box from the ingress stop line to the egress lane's start: as
     /// configured, or a smooth curve joining the two lanes.
     pub connector: Vec<[f64; 2]>,
@@ -153,6 +154,7 @@ impl SiteMap {
                     to,
                     maneuver,
                     signal_group: l.signal_group,
+                    right_of_way: Default::default(),
                     path: vec![],
                 });
             }
@@ -171,6 +173,7 @@ impl SiteMap {
                     to: c.to,
                     maneuver: c.maneuver,
                     signal_group: c.signal_group,
+                    right_of_way: c.right_of_way,
                     connector,
                 })
             })

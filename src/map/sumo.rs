@@ -42,7 +42,7 @@ use super::geometry::{simplify, Polyline};
 use crate::geo::{GeoPoint, SiteFrame, TransverseMercator};
 use crate::scenario::{
     ConnectionSpec, CrosswalkSpec, GreenWindow, LaneDirection, LaneSpec, Maneuver, MapSpec,
-    SignalGroupSpec, SignalPlan,
+    RightOfWay, SignalGroupSpec, SignalPlan,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -213,6 +213,9 @@ struct Link {
     tl: Option<String>,
     link_index: Option<u32>,
     dir: String,
+    /// The link's right of way without a signal: `M` major, `m` minor, `s` stop, `=` all-way
+    /// stop, …
+    state: Option<char>,
 }
 
 /// SUMO's default lane width.
@@ -415,6 +418,7 @@ pub fn import_junction(
             tl: c.attribute("tl").map(str::to_string),
             link_index: c.attribute("linkIndex").and_then(|v| v.parse().ok()),
             dir: c.attribute("dir").unwrap_or("s").to_string(),
+            state: c.attribute("state").and_then(|s| s.chars().next()),
         })
         .collect();
     let lane_of = |edge: &str, index: u32| {
@@ -644,6 +648,11 @@ pub fn import_junction(
             to: *to,
             maneuver: maneuver_of_dir(&c.dir),
             signal_group: group_of(c),
+            right_of_way: if tl.is_some() {
+                RightOfWay::Priority
+            } else {
+                right_of_way(c.state)
+            },
             path,
         });
     }
@@ -795,6 +804,16 @@ fn signals_of<'a>(
         missing,
         program_type: Some(program_type),
     })
+}
+
+/// The rule of an unsignalised link from its SUMO `state`: `m` minor (gives way), `s` stop
+/// sign, `=` all-way stop; anything else (`M` major, `w` zipper, `o`/`O`) has the way.
+fn right_of_way(state: Option<char>) -> RightOfWay {
+    match state {
+        Some('m') => RightOfWay::GiveWay,
+        Some('s' | '=') => RightOfWay::Stop,
+        _ => RightOfWay::Priority,
+    }
 }
 
 fn maneuver_of_dir(dir: &str) -> Maneuver {

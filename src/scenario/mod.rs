@@ -222,6 +222,9 @@ pub struct ConnectionSpec {
     /// The signal group (SPAT phase) controlling this movement; none when unsignalised.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signal_group: Option<u8>,
+    /// Where no signal controls it: whether the movement has the way or gives it.
+    #[serde(default, skip_serializing_if = "RightOfWay::is_priority")]
+    pub right_of_way: RightOfWay,
     /// The path across the intersection box, [east_m, north_m] from the ingress lane's stop
     /// line to the egress lane's start. When empty, a smooth curve joins the two lanes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -296,6 +299,25 @@ fn ingress() -> LaneDirection {
 pub enum LaneDirection {
     Ingress,
     Egress,
+}
+
+/// The rule of an unsignalised movement (a signal group's light overrides it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RightOfWay {
+    /// It has the way (a major road), or nothing says otherwise.
+    #[default]
+    Priority,
+    /// It gives way to the others (a minor road, a yield sign): MAP's `yieldAllwaysRequired`.
+    GiveWay,
+    /// It stops, then gives way (a stop sign, an all-way stop): MAP's `goWithHalt` too.
+    Stop,
+}
+
+impl RightOfWay {
+    pub fn is_priority(&self) -> bool {
+        *self == Self::Priority
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -168,10 +168,11 @@ impl Detectors {
         self.pairs = pairs;
     }
 
-    /// Whether road user `o`, going `mine` on a permissive green (a movement that must give
-    /// way), is braking to stop short of `point` for `other`, who has the way: on a
-    /// protected green, or a pedestrian or cyclist. Predicted along its path at its speed,
-    /// it would meet them there; braking, it is yielding, as the rules of the road ask.
+    /// Whether road user `o`, going `mine` on a movement that must give way (a permissive
+    /// green; unsignalised, a minor road or a stop sign), is braking to stop short of
+    /// `point` for `other`, who has the way: on a protected green, unsignalised on a movement
+    /// with priority, or a pedestrian or cyclist. Predicted along its path at its speed, it
+    /// would meet them there; braking, it is yielding, as the rules of the road ask.
     fn yields(
         &self,
         inputs: &Inputs,
@@ -183,8 +184,12 @@ impl Detectors {
             h.group
                 .and_then(|g| light_at(inputs.signals, g, inputs.now))
         };
-        let must_yield = light(mine) == Some(Light::PermissiveGreen);
-        let has_way = is_vru(other.class) || light(theirs) == Some(Light::ProtectedGreen);
+        let unsignalised = |h: &Hypothesis| h.group.is_none();
+        let must_yield = light(mine) == Some(Light::PermissiveGreen)
+            || (unsignalised(mine) && !mine.right_of_way.is_priority());
+        let has_way = is_vru(other.class)
+            || light(theirs) == Some(Light::ProtectedGreen)
+            || (unsignalised(theirs) && theirs.right_of_way.is_priority() && theirs.from.is_some());
         // Straight-line distance: never more than along the path, so never too lenient.
         let to_point = (point[0] - o.east_m).hypot(point[1] - o.north_m);
         must_yield && has_way && braking_to_stop(self.decel_mps2(o.id), o.speed_mps(), to_point)
@@ -226,7 +231,7 @@ mod tests {
     use crate::fusion::Class;
     use crate::map::SiteMap;
     use crate::rng::Rng;
-    use crate::scenario::Scenario;
+    use crate::scenario::{RightOfWay, Scenario};
     use crate::signal::{GroupState, SignalController};
     use crate::world::WorldSnapshot;
 
@@ -285,14 +290,16 @@ mod tests {
             group(1, Light::PermissiveGreen),
             group(2, Light::ProtectedGreen),
         ];
-        let way = |group: u8| Hypothesis {
+        let rule = |group: Option<u8>, right_of_way| Hypothesis {
             path: conflict::Path { points: vec![] },
             bbox: conflict::Aabb::EMPTY,
             probability: 1.0,
             turns: true,
-            from: None,
-            group: Some(group),
+            from: Some(1),
+            group,
+            right_of_way,
         };
+        let way = |group: u8| rule(Some(group), RightOfWay::Priority);
         let map = SiteMap::default();
         let world = WorldSnapshot {
             time: now,
@@ -338,6 +345,21 @@ mod tests {
         assert!(!yields_to(2.0, 2, &oncoming, 1));
         // Both permissive: neither has the way over the other.
         assert!(!yields_to(2.0, 1, &oncoming, 1));
+        // Unsignalised: a minor road (or a stop sign) braking short yields to the major road.
+        let unsignalised = |decel: f64, mine: RightOfWay, theirs: RightOfWay| {
+            let d = Detectors {
+                motion: [(turner.id, (now, turner.speed_mps(), -decel))].into(),
+                ..Detectors::default()
+            };
+            let (a, b) = (rule(None, mine), rule(None, theirs));
+            d.yields(&inputs, (&turner, &a), (&oncoming, &b), point)
+        };
+        use RightOfWay::{GiveWay, Priority, Stop};
+        assert!(unsignalised(2.0, GiveWay, Priority));
+        assert!(unsignalised(2.0, Stop, Priority));
+        assert!(!unsignalised(1.0, GiveWay, Priority));
+        assert!(!unsignalised(2.0, Priority, GiveWay));
+        assert!(!unsignalised(2.0, GiveWay, Stop));
     }
 
     /// The broad phase (boxes per path, sort and sweep, segment boxes) finds exactly what

@@ -45,6 +45,7 @@ pub struct Route {
     pub from: u8,
     pub to: u8,
     pub signal_group: Option<u8>,
+    pub right_of_way: crate::scenario::RightOfWay,
     pub line: Polyline,
     /// Station of the stop line on `line` (the ingress lane's length).
     pub entry_m: f64,
@@ -73,6 +74,7 @@ pub fn routes(map: &SiteMap) -> Vec<Route> {
                 // The connection's own group (real networks signal each movement), else
                 // its lane's.
                 signal_group: c.signal_group.or(from.signal_group),
+                right_of_way: c.right_of_way,
                 radius_m: turn_radius(map, c),
                 line,
             })
@@ -154,6 +156,7 @@ mod tests {
             from: 1,
             to: 2,
             signal_group: None,
+            right_of_way: Default::default(),
             line: Polyline::new(&[[0.0, 0.0], [1.0, 0.0]]).unwrap(),
             entry_m: 1.0,
             radius_m,

@@ -16,7 +16,7 @@ use crate::fusion::Class;
 use crate::map::geometry;
 use crate::map::matching::{MapMatcher, MatchParams, MatchedPath, TrackInput};
 use crate::map::{Lane, SiteMap};
-use crate::scenario::LaneDirection;
+use crate::scenario::{LaneDirection, RightOfWay};
 use crate::signal::GroupState;
 use crate::time::Timestamp;
 use crate::v2x::cn::spat::Light;
@@ -119,6 +119,8 @@ struct Hypothesis {
     from: Option<u8>,
     /// The signal group of its movement: the connection's, else the lane's.
     group: Option<u8>,
+    /// Its movement's rule where no signal group controls it.
+    right_of_way: RightOfWay,
 }
 
 /// How the lights stand for a road user's predicted movements at one instant.
@@ -496,6 +498,7 @@ impl Detectors {
                     turns: turn.is_some(),
                     from: route.map(|r| r.from).or(came_from),
                     group: route.map_or(lane_group, |r| r.signal_group),
+                    right_of_way: route.map_or(RightOfWay::Priority, |r| r.right_of_way),
                 });
             };
             match matched {

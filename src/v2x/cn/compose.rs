@@ -12,7 +12,7 @@ use super::spat::{
 use crate::fusion::Class;
 use crate::geo::{Enu, GeoPoint, SiteFrame};
 use crate::map::SiteMap;
-use crate::scenario::{LaneDirection, Maneuver};
+use crate::scenario::{LaneDirection, Maneuver, RightOfWay};
 use crate::signal::{ControllerMode, GroupState};
 use crate::time::Timestamp;
 use crate::world::{WorldObject, WorldSnapshot};
@@ -155,6 +155,17 @@ pub fn spat(
     }
 }
 
+/// A connection's `AllowedManeuvers` (CN MAP and ISO 19091 alike): its manoeuvre, and where
+/// it gives way without a signal, `yieldAllwaysRequired` (and `goWithHalt` at a stop sign).
+pub(crate) fn connection_bits(c: &crate::map::Connection) -> u16 {
+    maneuver_bits(&[c.maneuver])
+        | match c.right_of_way {
+            RightOfWay::Priority => 0,
+            RightOfWay::GiveWay => maneuver::YIELD_ALWAYS,
+            RightOfWay::Stop => maneuver::YIELD_ALWAYS | maneuver::GO_WITH_HALT,
+        }
+}
+
 pub(crate) fn maneuver_bits(m: &[Maneuver]) -> u16 {
     m.iter().fold(0, |b, m| {
         b | match m {
@@ -217,7 +228,7 @@ pub fn map(site: &SiteIdentity, m: &SiteMap, now: Timestamp, msg_cnt: u32) -> Ma
                     let connections: Vec<_> = m.connections_from(l.id).collect();
                     let mut maneuvers = maneuver_bits(&l.maneuvers);
                     for c in &connections {
-                        maneuvers |= maneuver_bits(&[c.maneuver]);
+                        maneuvers |= connection_bits(c);
                     }
                     MapLane {
                         id: l.id,
@@ -233,7 +244,7 @@ pub fn map(site: &SiteIdentity, m: &SiteMap, now: Timestamp, msg_cnt: u32) -> Ma
                             .map(|(c, to)| LaneConnection {
                                 remote_node: upstream(&to.approach),
                                 lane: Some(to.id),
-                                maneuver: Some(maneuver_bits(&[c.maneuver])),
+                                maneuver: Some(connection_bits(c)),
                                 phase_id: c.signal_group,
                             })
                             .collect(),

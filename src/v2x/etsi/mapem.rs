@@ -19,7 +19,9 @@ use crate::map::SiteMap;
 use crate::scenario::LaneDirection;
 use crate::time::Timestamp;
 use crate::v2x::cn::common::{fixed_bits, var_bits};
-use crate::v2x::cn::compose::{crosswalk_bits, descriptive_text, maneuver_bits, SiteIdentity};
+use crate::v2x::cn::compose::{
+    connection_bits, crosswalk_bits, descriptive_text, maneuver_bits, SiteIdentity,
+};
 use crate::v2x::cn::spat::{count_check, ia5};
 use crate::v2x::cn::units as u;
 use crate::v2x::BuildError;
@@ -120,7 +122,7 @@ fn intersection(
         let connections: Vec<_> = m.connections_from(l.id).collect();
         let mut maneuvers = maneuver_bits(&l.maneuvers);
         for c in &connections {
-            maneuvers |= maneuver_bits(&[c.maneuver]);
+            maneuvers |= connection_bits(c);
         }
         count_check("MAPEM lane connections", connections.len(), 0, 16)?;
         let connects_to = connections
@@ -130,7 +132,7 @@ fn intersection(
                     dsrc::ConnectingLane::new(
                         dsrc::LaneID(c.to),
                         Some(dsrc::AllowedManeuvers(fixed_bits(u32::from(
-                            maneuver_bits(&[c.maneuver]),
+                            connection_bits(c),
                         )))),
                     ),
                     None,
