@@ -72,10 +72,13 @@ fn site_of(m: &ImportedMap) -> SiteIdentity {
     }
 }
 
+/// A MAP connection as (from lane, to lane, marked `yieldAllwaysRequired`).
+type Yields = (u8, u8, bool);
+
 /// Encodes the MAP of an imported junction, has asn1tools decode it and returns its
 /// (lane count, connection count) as asn1tools sees them, and whether each connection
 /// (from lane, to lane) is marked `yieldAllwaysRequired`.
-fn map_through_asn1tools(m: &ImportedMap) -> ((usize, usize), Vec<(u8, u8, bool)>) {
+fn map_through_asn1tools(m: &ImportedMap) -> ((usize, usize), Vec<Yields>) {
     let site = site_of(m);
     let map = compose::map(
         &site,
