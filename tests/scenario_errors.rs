@@ -367,6 +367,19 @@ fn a_signal_group_without_lanes() {
     Scenario::parse(&ok, Path::new("site.toml")).expect("a group with a connection");
 }
 
+/// A plan has at most the 16 phases a CN SPAT carries per intersection.
+#[test]
+fn more_signal_groups_than_a_spat_carries() {
+    let groups: String = (10..23)
+        .map(|id| format!("[[signal.groups]]\nid = {id}\ngreen_start_s = 40.0\ngreen_s = 5.0\nyellow_s = 3.0\n"))
+        .collect();
+    let e = error(&with(&groups));
+    assert!(
+        e.starts_with("site.toml: signal.groups: 17 signal groups: a plan has 1 to 16"),
+        "{e}"
+    );
+}
+
 /// Without `[signal]` the site is unsignalised and loads; but then nothing in the map may
 /// name a signal group.
 #[test]

@@ -1165,7 +1165,11 @@ impl Scenario {
         if p.groups.is_empty() || p.groups.len() > 16 {
             return Err((
                 "signal.groups".into(),
-                "between 1 and 16 signal groups".into(),
+                format!(
+                    "{} signal groups: a plan has 1 to 16, the phases one CN SPAT carries \
+                     per intersection (a site without signals leaves [signal] out)",
+                    p.groups.len()
+                ),
             ));
         }
         let mut ids = std::collections::BTreeSet::new();
