@@ -858,6 +858,12 @@ fn fixed_time_plan(
     if cycle_s <= 0.0 {
         return Err((None, "has a cycle of zero seconds"));
     }
+    if columns.len() > 16 {
+        return Err((
+            None,
+            "has more than 16 signal groups, the phases one CN SPAT carries per intersection",
+        ));
+    }
     let starts: Vec<f64> = phases
         .iter()
         .scan(0.0, |t, p| {
@@ -1051,6 +1057,34 @@ mod tests {
             let e = parse_proj(proj).unwrap_err();
             assert!(e.contains(reason), "{proj}: {e}");
         }
+    }
+
+    #[test]
+    fn no_plan_for_more_groups_than_a_spat_carries() {
+        // 17 groups, each green in a phase of its own.
+        let phases: Vec<(f64, Vec<char>)> = (0..17)
+            .map(|k| {
+                (
+                    5.0,
+                    (0..17).map(|g| if g == k { 'G' } else { 'r' }).collect(),
+                )
+            })
+            .collect();
+        let cols: Vec<Vec<char>> = (0..17)
+            .map(|g| phases.iter().map(|p| p.1[g]).collect())
+            .collect();
+        let e = fixed_time_plan(&phases, &cols, 0.0).unwrap_err();
+        assert_eq!(e.0, None);
+        assert!(e.1.contains("more than 16 signal groups"), "{}", e.1);
+        assert!(fixed_time_plan(
+            &phases[..16],
+            &cols[..16]
+                .iter()
+                .map(|c| c[..16].to_vec())
+                .collect::<Vec<_>>(),
+            0.0
+        )
+        .is_ok());
     }
 
     #[test]
