@@ -246,16 +246,7 @@ pub fn import_junction(
         ));
     }
     let num = |el: &str, attr: &str, v: &str| -> Result<f64, SumoError> {
-        v.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| {
-                invalid(
-                    el.to_string(),
-                    format!("{attr}={v:?} is not a finite number"),
-                )
-            })
+        finite(attr, v).map_err(|reason| invalid(el.to_string(), reason))
     };
     let shape = |el: &str, v: &str| -> Result<Vec<[f64; 2]>, SumoError> {
         v.split_whitespace()
@@ -706,6 +697,15 @@ pub fn import_junction(
     })
 }
 
+/// Attribute `attr`'s value `v` as a finite number, or why not.
+fn finite(attr: &str, v: &str) -> Result<f64, String> {
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+        .ok_or_else(|| format!("{attr}={v:?} is not a finite number"))
+}
+
 /// What a junction's traffic light gives the map: signal groups and, when the program can
 /// be written as one, their fixed-time plan. Empty at an unsignalised junction.
 #[derive(Debug, Default)]
@@ -726,13 +726,7 @@ fn signals_of<'a>(
 ) -> Result<Signals, (String, String)> {
     let tel = format!("tlLogic {tl:?}");
     let invalid = |reason: String| (tel.clone(), reason);
-    let num = |attr: &str, v: &str| {
-        v.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| invalid(format!("{attr}={v:?} is not a finite number")))
-    };
+    let num = |attr: &str, v: &str| finite(attr, v).map_err(invalid);
     let logic = net
         .children()
         .filter(|n| n.has_tag_name("tlLogic"))

@@ -354,6 +354,7 @@ impl Pipeline {
                 0
             }
         };
+        // An unsignalised site has no SPAT to schedule.
         let unsignalised = matches!(cfg.signal, SignalController::None);
         let periods_us = [
             period(cfg.rates.rsm_hz),
@@ -949,7 +950,7 @@ impl Pipeline {
                     });
                 }
                 // Without a valid controller state SPAT stops: a stale one would mislead.
-                if matches!(mode, ControllerMode::Unknown | ControllerMode::Unsignalised) {
+                if mode == ControllerMode::Unknown {
                     return;
                 }
                 let m = compose::spat(&self.cfg.site, &self.signal_buf, mode, now, self.msg_cnt[k]);
